@@ -1,0 +1,9 @@
+//! berth's planner: a pure library that loads Compose files into a
+//! normalized model and turns that model plus a snapshot of what Docker
+//! runs into a reviewable, deterministic plan.
+//!
+//! Nothing here performs I/O, reads the clock or the process environment:
+//! callers pass file contents and environment variables in, so the same
+//! inputs always give the same bytes out.
+
+pub mod model;

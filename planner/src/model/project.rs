@@ -1,0 +1,101 @@
+//! The project: services plus the top-level networks and volumes.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::Service;
+
+fn is_false(value: &bool) -> bool {
+    !*value
+}
+
+/// A loaded, interpolated and normalized Compose project.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Project {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub networks: BTreeMap<String, Network>,
+    pub services: BTreeMap<String, Service>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub volumes: BTreeMap<String, Volume>,
+    /// Absolute project directory (`com.docker.compose.project.working_dir`).
+    #[serde(skip)]
+    pub working_dir: String,
+    /// Absolute paths of the compose files, in load order
+    /// (`com.docker.compose.project.config_files`).
+    #[serde(skip)]
+    pub config_files: Vec<String>,
+    /// Values of `--env-file` as given, when any were given
+    /// (`com.docker.compose.project.environment_file`).
+    #[serde(skip)]
+    pub environment_files: Vec<String>,
+    /// Services that exist in the files but are disabled by profiles or by
+    /// the service selection; their containers are neither converged nor
+    /// orphans.
+    #[serde(skip)]
+    pub disabled_services: BTreeMap<String, Service>,
+}
+
+/// A top-level network.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Network {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub driver: Option<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub driver_opts: BTreeMap<String, String>,
+    #[serde(default)]
+    pub ipam: Ipam,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub external: bool,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub internal: bool,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub attachable: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enable_ipv6: Option<bool>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+}
+
+/// IPAM settings of a network; Compose always prints the object.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Ipam {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub driver: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub config: Vec<IpamPool>,
+}
+
+/// One IPAM address pool.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IpamPool {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subnet: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gateway: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip_range: Option<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub aux_addresses: BTreeMap<String, String>,
+}
+
+/// A top-level volume.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Volume {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub driver: Option<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub driver_opts: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub external: bool,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+}
