@@ -7,3 +7,6 @@
 //! inputs always give the same bytes out.
 
 pub mod model;
+pub mod engine_body;
+pub mod plan;
+pub mod snapshot;

@@ -1,0 +1,289 @@
+//! The plan: a public, versioned file format. It records what it was made
+//! from, the resource-level changes a person reviews, and the engine-level
+//! steps the executor replays, each complete enough that `apply` needs
+//! neither the compose files nor any decision of its own.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::engine_body::{ContainerBody, EndpointBody, NetworkBody, VolumeBody};
+
+/// Version of the plan format; bumped on any incompatible change.
+pub const PLAN_FORMAT_VERSION: u32 = 1;
+
+/// A complete, self-contained plan for one project.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Plan {
+    pub format_version: u32,
+    /// Version of the berth that made the plan.
+    pub berth_version: String,
+    pub project: String,
+    /// Whether this plan tears the project down instead of converging it.
+    #[serde(default)]
+    pub destroy: bool,
+    /// SHA-256 of the normalized model the plan was made from.
+    pub model_digest: String,
+    /// Fingerprint of the observed state the plan was made against;
+    /// `apply` rejects the plan when the engine no longer matches it.
+    pub fingerprint: String,
+    pub options: PlanOptions,
+    pub changes: Vec<ResourceChange>,
+    pub steps: Vec<Step>,
+    pub warnings: Vec<Warning>,
+    pub summary: Summary,
+}
+
+impl Plan {
+    /// Whether applying the plan would change anything on the engine.
+    pub fn has_changes(&self) -> bool {
+        !self.steps.is_empty()
+    }
+}
+
+/// The options the plan was made with, recorded for review.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlanOptions {
+    /// Services named on the command line; empty means every service.
+    #[serde(default)]
+    pub services: Vec<String>,
+    #[serde(default)]
+    pub no_deps: bool,
+    #[serde(default)]
+    pub force_recreate: bool,
+    #[serde(default)]
+    pub no_recreate: bool,
+    #[serde(default)]
+    pub always_recreate_deps: bool,
+    #[serde(default)]
+    pub renew_anon_volumes: bool,
+    #[serde(default)]
+    pub remove_orphans: bool,
+    /// Start one-shot services again even when they completed successfully
+    /// and are up to date, as `docker compose up` does.
+    #[serde(default)]
+    pub rerun_completed: bool,
+    /// `--scale SERVICE=N` overrides.
+    #[serde(default)]
+    pub scale: BTreeMap<String, u64>,
+    /// Longest wait for one `depends_on` condition, in seconds.
+    pub wait_timeout_seconds: u64,
+}
+
+/// What happens to a resource.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Create,
+    Replace,
+    Start,
+    Unpause,
+    /// Stopped before a dependency is replaced, started again after it.
+    Restart,
+    Stop,
+    Remove,
+    NoOp,
+}
+
+/// The kind of resource a change is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ResourceKind {
+    Container,
+    Network,
+    Volume,
+}
+
+/// Why a resource changes (or does not).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    /// The resource does not exist yet.
+    Missing,
+    /// More containers are expected than exist.
+    ScaleUp,
+    /// Fewer containers are expected than exist.
+    ScaleDown,
+    /// The config hash label differs from the model's.
+    ConfigChanged,
+    /// The image behind the tag is not the one the container runs.
+    ImageChanged,
+    /// Recreation was requested (`--force-recreate`, `--always-recreate-deps`,
+    /// `--renew-anon-volumes`).
+    Forced,
+    /// A running container is not attached to a network of its service.
+    NetworkDisconnected,
+    /// A named volume of the service is not mounted on the container.
+    VolumeNotMounted,
+    /// The container is stopped.
+    Stopped,
+    /// The container is paused.
+    Paused,
+    /// A dependency with `restart: true` is replaced.
+    DependencyReplaced,
+    /// The container belongs to no service of the model.
+    Orphan,
+    /// The container matches the model.
+    UpToDate,
+    /// A one-shot container exited with code 0 and is up to date.
+    Completed,
+}
+
+/// One resource-level change, as a person reviews it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceChange {
+    /// Stable address: `service.web[1]`, `network.default`, `volume.data`,
+    /// `orphan.p-legacy-1`.
+    pub address: String,
+    pub kind: ResourceKind,
+    /// Engine name of the resource.
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    pub action: Action,
+    pub reasons: Vec<Reason>,
+    /// For a replacement: the fields that differ.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub diffs: Vec<FieldDiff>,
+}
+
+/// One field that differs between the running resource and the model.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FieldDiff {
+    /// Compose key path, such as `environment.STORE_MODE`.
+    pub path: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<serde_json::Value>,
+    /// Whether the values may be secrets; renderers mask them.
+    #[serde(default)]
+    pub sensitive: bool,
+}
+
+/// A container as a step refers to it: by name, plus its id when it exists
+/// at planning time, so that `apply` acts on exactly that container.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContainerRef {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+}
+
+/// What a wait step waits for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum WaitCondition {
+    /// Every container reports `healthy`.
+    Healthy,
+    /// The first container to exit exits with code 0.
+    CompletedSuccessfully,
+}
+
+/// One engine-level step.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    /// Unique within the plan, such as `create:p-web-1`.
+    pub id: String,
+    /// Steps that must finish before this one starts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub after: Vec<String>,
+    pub action: StepAction,
+}
+
+/// The engine call a step makes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum StepAction {
+    CreateNetwork {
+        name: String,
+        body: NetworkBody,
+    },
+    RemoveNetwork {
+        name: String,
+        id: String,
+    },
+    ConnectNetwork {
+        container: String,
+        network: String,
+        endpoint: EndpointBody,
+    },
+    DisconnectNetwork {
+        container: String,
+        network: String,
+    },
+    CreateVolume {
+        name: String,
+        body: VolumeBody,
+    },
+    RemoveVolume {
+        name: String,
+    },
+    /// Creates a container. Strings of the form `berth-id(NAME)` in the
+    /// body and in `hash_input` stand for the id of the container named
+    /// NAME at that moment; when `hash_input` is present the executor
+    /// substitutes them, hashes it and writes the config-hash label.
+    CreateContainer {
+        name: String,
+        body: ContainerBody,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        hash_input: Option<serde_json::Value>,
+    },
+    StartContainer {
+        container: ContainerRef,
+    },
+    StopContainer {
+        container: ContainerRef,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        timeout_seconds: Option<i64>,
+    },
+    RemoveContainer {
+        container: ContainerRef,
+        /// Removes the container's anonymous volumes too.
+        remove_volumes: bool,
+    },
+    RenameContainer {
+        container: ContainerRef,
+        to: String,
+    },
+    UnpauseContainer {
+        container: ContainerRef,
+    },
+    /// Polls containers until the condition holds; fails as soon as one
+    /// exits in a way that can never satisfy it.
+    Wait {
+        service: String,
+        containers: Vec<String>,
+        condition: WaitCondition,
+        timeout_seconds: u64,
+    },
+}
+
+/// A warning for the person applying the plan.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Warning {
+    /// Stable code such as `orphans` or `network_foreign_project`.
+    pub code: String,
+    pub message: String,
+}
+
+/// Counts of resource changes by action.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Summary {
+    pub create: u32,
+    pub replace: u32,
+    pub remove: u32,
+    pub start: u32,
+    pub restart: u32,
+    pub stop: u32,
+    pub unpause: u32,
+}

@@ -1,0 +1,241 @@
+//! The snapshot: what the engine runs for one project, as observed by the
+//! executor. It is a public, versioned file format (`berth snapshot`), and
+//! the planner's only view of the engine.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// Version of the snapshot format; bumped on any incompatible change.
+pub const SNAPSHOT_FORMAT_VERSION: u32 = 1;
+
+/// Everything the planner needs to know about the engine's current state.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Snapshot {
+    pub format_version: u32,
+    pub project: String,
+    pub engine: EngineInfo,
+    /// Containers labelled with the project and a config hash (one-offs
+    /// included), sorted by name. Other containers are invisible, as they
+    /// are to Docker Compose.
+    pub containers: Vec<ObservedContainer>,
+    /// Containers outside the project that hold a name the project needs,
+    /// keyed by that name, so that a plan can fail before acting.
+    #[serde(default)]
+    pub name_holders: BTreeMap<String, NameHolder>,
+    /// Networks carrying the project label, plus any network whose name the
+    /// model declares, keyed by engine name.
+    pub networks: BTreeMap<String, ObservedNetwork>,
+    /// Volumes carrying the project label, plus any volume whose name the
+    /// model declares, keyed by engine name.
+    pub volumes: BTreeMap<String, ObservedVolume>,
+    /// Local images, keyed by the reference the model names
+    /// (`local/busybox:test`); absent when the engine does not have it.
+    pub images: BTreeMap<String, ObservedImage>,
+}
+
+/// The engine's identity and the API version negotiated with it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EngineInfo {
+    pub version: String,
+    pub api_version: String,
+}
+
+/// One container of the project.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ObservedContainer {
+    pub id: String,
+    /// Canonical name, without the leading slash.
+    pub name: String,
+    pub labels: BTreeMap<String, String>,
+    /// Engine state: `created`, `running`, `paused`, `restarting`,
+    /// `removing`, `exited` or `dead`.
+    pub state: String,
+    /// Health status when the container has a healthcheck: `starting`,
+    /// `healthy` or `unhealthy`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health: Option<String>,
+    pub exit_code: i64,
+    /// Id of the image the container was created from (`sha256:...`).
+    pub image_id: String,
+    pub mounts: Vec<ObservedMount>,
+    /// Endpoints by network name.
+    pub networks: BTreeMap<String, ObservedEndpoint>,
+    /// The configuration the engine reports, in Compose terms, so that a
+    /// plan can show the values a replacement changes.
+    pub config: ObservedConfig,
+}
+
+impl ObservedContainer {
+    /// The value of a label, or "" when absent.
+    pub fn label(&self, key: &str) -> &str {
+        self.labels.get(key).map(String::as_str).unwrap_or("")
+    }
+}
+
+/// A mount of a container.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ObservedMount {
+    /// `bind`, `volume` or `tmpfs`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Volume name for volumes; empty for binds and tmpfs.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub name: String,
+    /// Host path for binds.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub source: String,
+    pub destination: String,
+    pub read_write: bool,
+}
+
+/// A container's attachment to one network.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ObservedEndpoint {
+    pub network_id: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
+}
+
+/// Container settings as the engine reports them. Only what a plan shows
+/// as "before" values; the decision to replace rests on the config hash.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ObservedConfig {
+    pub image: String,
+    #[serde(default)]
+    pub command: Option<Vec<String>>,
+    #[serde(default)]
+    pub entrypoint: Option<Vec<String>>,
+    /// `Env` entries split at the first `=`; `None` for a bare name.
+    #[serde(default)]
+    pub environment: BTreeMap<String, Option<String>>,
+    #[serde(default)]
+    pub user: String,
+    #[serde(default)]
+    pub working_dir: String,
+    #[serde(default)]
+    pub hostname: String,
+    /// `HostConfig.RestartPolicy.Name` (`""`, `no`, `always`, ...).
+    #[serde(default)]
+    pub restart: String,
+    /// Published ports as `[ip:]host:container/proto` strings, sorted.
+    #[serde(default)]
+    pub ports: Vec<String>,
+    /// Healthcheck test, `None` when the container has no healthcheck of
+    /// its own (the image's may apply).
+    #[serde(default)]
+    pub healthcheck: Option<Vec<String>>,
+}
+
+/// A container outside the project that holds a name the project needs.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NameHolder {
+    pub id: String,
+    /// The holder's `com.docker.compose.project` label, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project: Option<String>,
+}
+
+/// A network as the engine reports it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ObservedNetwork {
+    pub id: String,
+    pub name: String,
+    pub labels: BTreeMap<String, String>,
+    /// Names of the containers attached to it, sorted.
+    #[serde(default)]
+    pub containers: Vec<String>,
+}
+
+/// A volume as the engine reports it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ObservedVolume {
+    pub name: String,
+    pub driver: String,
+    pub labels: BTreeMap<String, String>,
+}
+
+/// A local image.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ObservedImage {
+    pub id: String,
+    /// Paths the image declares as `VOLUME`, sorted; a replacement inherits
+    /// the anonymous volumes mounted there.
+    #[serde(default)]
+    pub volumes: Vec<String>,
+    /// Whether the image declares a `HEALTHCHECK`.
+    #[serde(default)]
+    pub healthcheck: bool,
+}
+
+impl Snapshot {
+    /// A digest of the parts of the observed state that planning decisions
+    /// rest on: resource ids, names, labels, states, exit codes and image
+    /// ids. Health and the engine version are left out, since a container
+    /// turning healthy between `plan` and `apply` does not make the plan
+    /// wrong.
+    pub fn fingerprint(&self) -> String {
+        use sha2::{Digest, Sha256};
+
+        let mut digest = Sha256::new();
+        let mut line = |parts: &[&str]| {
+            for part in parts {
+                digest.update(part.len().to_string().as_bytes());
+                digest.update(b":");
+                digest.update(part.as_bytes());
+            }
+            digest.update(b"\n");
+        };
+        line(&["project", &self.project]);
+        for container in &self.containers {
+            let exit_code = container.exit_code.to_string();
+            line(&[
+                "container",
+                &container.id,
+                &container.name,
+                &container.state,
+                &exit_code,
+                &container.image_id,
+            ]);
+            for (key, value) in &container.labels {
+                line(&["label", key, value]);
+            }
+            for (network, endpoint) in &container.networks {
+                line(&["endpoint", network, &endpoint.network_id]);
+            }
+            for mount in &container.mounts {
+                line(&["mount", &mount.kind, &mount.name, &mount.destination]);
+            }
+        }
+        for (name, holder) in &self.name_holders {
+            line(&["holder", name, &holder.id]);
+        }
+        for network in self.networks.values() {
+            line(&["network", &network.id, &network.name]);
+            for (key, value) in &network.labels {
+                line(&["label", key, value]);
+            }
+        }
+        for volume in self.volumes.values() {
+            line(&["volume", &volume.name, &volume.driver]);
+            for (key, value) in &volume.labels {
+                line(&["label", key, value]);
+            }
+        }
+        for (reference, image) in &self.images {
+            line(&["image", reference, &image.id]);
+        }
+        hex::encode(digest.finalize())
+    }
+}
