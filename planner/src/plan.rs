@@ -9,6 +9,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::engine_body::{ContainerBody, EndpointBody, NetworkBody, VolumeBody};
+use crate::snapshot::ObserveScope;
 
 /// Version of the plan format; bumped on any incompatible change.
 pub const PLAN_FORMAT_VERSION: u32 = 1;
@@ -29,6 +30,9 @@ pub struct Plan {
     /// Fingerprint of the observed state the plan was made against;
     /// `apply` rejects the plan when the engine no longer matches it.
     pub fingerprint: String,
+    /// What the observation behind `fingerprint` covered.
+    #[serde(default)]
+    pub observed: ObserveScope,
     pub options: PlanOptions,
     pub changes: Vec<ResourceChange>,
     pub steps: Vec<Step>,

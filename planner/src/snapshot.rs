@@ -36,6 +36,28 @@ pub struct Snapshot {
     pub images: BTreeMap<String, ObservedImage>,
 }
 
+/// What an observation covers beyond the resources carrying the project
+/// label. The planner derives it from the model; a plan records it so that
+/// `apply` observes exactly the same scope again before comparing
+/// fingerprints.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ObserveScope {
+    /// Container names the model expects, checked for holders outside the
+    /// project.
+    #[serde(default)]
+    pub container_names: Vec<String>,
+    /// Engine names of the networks the model declares.
+    #[serde(default)]
+    pub networks: Vec<String>,
+    /// Engine names of the volumes the model declares.
+    #[serde(default)]
+    pub volumes: Vec<String>,
+    /// Image references the model uses.
+    #[serde(default)]
+    pub images: Vec<String>,
+}
+
 /// The engine's identity and the API version negotiated with it.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
