@@ -130,7 +130,9 @@ ensure_packages() {
         return 0
     fi
     local wanted=()
-    command -v dockerd >/dev/null || wanted+=(docker.io)
+    # docker.io installed but dockerd not in PATH is reported when starting;
+    # installing again would not help.
+    command -v dockerd >/dev/null || package_installed docker.io || wanted+=(docker.io)
     # docker.io also brings the docker CLI.
     if ! command -v docker >/dev/null && [[ ! " ${wanted[*]} " =~ " docker.io " ]]; then
         wanted+=(docker.io)
@@ -267,12 +269,16 @@ engine_start() {
         if ! kill -0 "$launcher" 2>/dev/null; then
             say "dockerd exited during start-up; last lines of $ENGINE_LOG:"
             tail -n 20 "$ENGINE_LOG" >&2 || true
+            engine_stop
             return 1
         fi
         if [ "$waited" -ge "$ENGINE_START_TIMEOUT" ]; then
             say "dockerd did not answer within ${ENGINE_START_TIMEOUT}s; last lines of $ENGINE_LOG:"
             tail -n 20 "$ENGINE_LOG" >&2 || true
             engine_stop
+            # Before it writes its pidfile, only $launcher knows it.
+            kill -KILL "$launcher" 2>/dev/null || true
+            wait "$launcher" 2>/dev/null || true
             return 1
         fi
         sleep 1

@@ -79,7 +79,8 @@ fn compose_up_wait_and_down_on_the_test_engine() {
         vec![format!("{}_default", project.name())]
     );
 
-    let down = project.compose(&["down", "-v"]);
+    // `sleep` as PID 1 ignores SIGTERM: a short timeout keeps the test fast.
+    let down = project.compose(&["down", "-v", "--timeout", "1"]);
     assert_success(&down, "compose down -v");
     assert!(project.container_names().is_empty());
     assert!(project.network_names().is_empty());
