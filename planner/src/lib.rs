@@ -7,6 +7,9 @@
 //! inputs always give the same bytes out.
 
 pub mod model;
+pub mod load;
+pub mod hash;
+pub mod config_json;
 pub mod engine_body;
 pub mod plan;
 pub mod snapshot;

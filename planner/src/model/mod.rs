@@ -13,8 +13,8 @@ mod service;
 pub use duration::GoDuration;
 pub use project::{Ipam, IpamPool, Network, Project, Volume};
 pub use service::{
-    BindOptions, Deploy, DependsOn, Healthcheck, PortConfig, Service, ServiceNetwork,
-    ServiceVolume, TmpfsOptions, VolumeOptions,
+    BindOptions, DependsOn, Deploy, DeployPlacement, DeployResources, Healthcheck, PortConfig,
+    Service, ServiceNetwork, ServiceVolume, TmpfsOptions, VolumeOptions,
 };
 
 /// `depends_on` condition: the dependency's container has started.

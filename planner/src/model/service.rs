@@ -136,7 +136,24 @@ pub struct DependsOn {
 pub struct Deploy {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replicas: Option<u64>,
+    /// Compose always prints this object, even empty, so it is hashed.
+    #[serde(default)]
+    pub resources: DeployResources,
+    /// Compose always prints this object, even empty, so it is hashed.
+    #[serde(default)]
+    pub placement: DeployPlacement,
 }
+
+/// `deploy.resources`; berth supports no resource setting yet, so it is
+/// always empty.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeployResources {}
+
+/// `deploy.placement`; always empty for a single engine.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeployPlacement {}
 
 /// A healthcheck with Go-formatted durations.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]

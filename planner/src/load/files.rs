@@ -1,0 +1,274 @@
+//! Which files make up the project, where the project directory is, the
+//! environment used for substitution (`.env` or `--env-file`, overridden
+//! by the process environment), and the service `env_file`s.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use super::LoadRequest;
+use super::dotenv;
+use super::error::LoadError;
+use super::fields::{At, boolean, index, join, known_keys, string};
+use super::volumes::clean;
+use super::yaml::Node;
+use crate::model::Service;
+
+/// Reads files for the loader, which does no I/O itself.
+pub trait FileSource {
+    /// The content of `path` (absolute), or `None` when it does not exist.
+    fn read(&self, path: &Path) -> std::io::Result<Option<String>>;
+}
+
+/// An in-memory file system, for tests and for callers that already hold
+/// the contents.
+impl FileSource for BTreeMap<PathBuf, String> {
+    fn read(&self, path: &Path) -> std::io::Result<Option<String>> {
+        Ok(self.get(path).cloned())
+    }
+}
+
+/// Compose's default file names, in the order they are looked for.
+const DEFAULT_FILES: &[&str] = &[
+    "compose.yaml",
+    "compose.yml",
+    "docker-compose.yaml",
+    "docker-compose.yml",
+];
+/// The override file matching each default name.
+const OVERRIDE_FILES: &[&str] = &[
+    "compose.override.yaml",
+    "compose.override.yml",
+    "docker-compose.override.yaml",
+    "docker-compose.override.yml",
+];
+
+/// The outcome of locating the project.
+pub(crate) struct ResolvedFiles {
+    pub(crate) files: Vec<PathBuf>,
+    pub(crate) project_dir: PathBuf,
+    /// Variables for substitution: `.env` values under process values.
+    pub(crate) env: BTreeMap<String, String>,
+}
+
+/// What `env_file` entries need.
+pub(crate) struct EnvContext<'a> {
+    pub(crate) env: &'a BTreeMap<String, String>,
+    pub(crate) project_dir: &'a Path,
+}
+
+fn absolute(base: &Path, path: &Path) -> PathBuf {
+    clean(&base.join(path))
+}
+
+/// Reads a file that must exist.
+pub(crate) fn read_required(source: &dyn FileSource, path: &Path) -> Result<String, LoadError> {
+    match source.read(path) {
+        Ok(Some(text)) => Ok(text),
+        Ok(None) => Err(LoadError::FileNotFound {
+            path: path.to_path_buf(),
+        }),
+        Err(error) => Err(LoadError::Read {
+            path: path.to_path_buf(),
+            source: error,
+        }),
+    }
+}
+
+fn read_optional(source: &dyn FileSource, path: &Path) -> Result<Option<String>, LoadError> {
+    source.read(path).map_err(|error| LoadError::Read {
+        path: path.to_path_buf(),
+        source: error,
+    })
+}
+
+/// Finds the compose files, the project directory and the environment.
+pub(crate) fn resolve(
+    request: &LoadRequest,
+    source: &dyn FileSource,
+) -> Result<ResolvedFiles, LoadError> {
+    let cwd = clean(&request.working_dir);
+    let explicit_dir = request
+        .project_directory
+        .as_ref()
+        .map(|d| absolute(&cwd, d));
+    let mut files: Vec<PathBuf> = request.files.iter().map(|f| absolute(&cwd, f)).collect();
+
+    // Before the files are known, `.env` is read where the project
+    // directory will be if nothing moves it: it may set COMPOSE_FILE.
+    let first_guess = explicit_dir
+        .clone()
+        .or_else(|| {
+            files
+                .first()
+                .and_then(|f| f.parent().map(Path::to_path_buf))
+        })
+        .unwrap_or_else(|| cwd.clone());
+    let mut env = environment(request, &cwd, &first_guess, source)?;
+
+    if files.is_empty() {
+        if let Some(list) = env.get("COMPOSE_FILE").filter(|l| !l.is_empty()) {
+            let separator = env
+                .get("COMPOSE_PATH_SEPARATOR")
+                .cloned()
+                .unwrap_or_else(|| ":".to_owned());
+            files = list
+                .split(separator.as_str())
+                .filter(|f| !f.is_empty())
+                .map(|f| absolute(explicit_dir.as_ref().unwrap_or(&cwd), Path::new(f)))
+                .collect();
+        } else {
+            files = default_files(explicit_dir.as_ref().unwrap_or(&cwd), source)?;
+        }
+    }
+    let project_dir = explicit_dir
+        .or_else(|| {
+            files
+                .first()
+                .and_then(|f| f.parent().map(Path::to_path_buf))
+        })
+        .unwrap_or_else(|| cwd.clone());
+    if project_dir != first_guess {
+        env = environment(request, &cwd, &project_dir, source)?;
+    }
+    Ok(ResolvedFiles {
+        files,
+        project_dir,
+        env,
+    })
+}
+
+/// Looks for a default file in `dir` and then in its parents, and adds
+/// the override file next to it when there is one.
+fn default_files(dir: &Path, source: &dyn FileSource) -> Result<Vec<PathBuf>, LoadError> {
+    let mut current = Some(dir);
+    while let Some(candidate_dir) = current {
+        for name in DEFAULT_FILES {
+            let path = candidate_dir.join(name);
+            if read_optional(source, &path)?.is_some() {
+                let mut files = vec![path];
+                for name in OVERRIDE_FILES {
+                    let path = candidate_dir.join(name);
+                    if read_optional(source, &path)?.is_some() {
+                        files.push(path);
+                        break;
+                    }
+                }
+                return Ok(files);
+            }
+        }
+        current = candidate_dir.parent();
+    }
+    Err(LoadError::NoComposeFile {
+        dir: dir.to_path_buf(),
+    })
+}
+
+/// `.env` (or the `--env-file`s) under the process environment.
+fn environment(
+    request: &LoadRequest,
+    cwd: &Path,
+    project_dir: &Path,
+    source: &dyn FileSource,
+) -> Result<BTreeMap<String, String>, LoadError> {
+    let process = &request.environment;
+    let mut env: BTreeMap<String, String> = BTreeMap::new();
+    let paths: Vec<(PathBuf, bool)> = if request.env_files.is_empty() {
+        vec![(project_dir.join(".env"), false)]
+    } else {
+        request
+            .env_files
+            .iter()
+            .map(|p| (absolute(cwd, p), true))
+            .collect()
+    };
+    for (path, required) in paths {
+        let text = if required {
+            Some(read_required(source, &path)?)
+        } else {
+            read_optional(source, &path)?
+        };
+        let Some(text) = text else { continue };
+        let known = env.clone();
+        let lookup = |name: &str| process.get(name).or_else(|| known.get(name)).cloned();
+        for (key, value) in dotenv::parse(&text, &path, &lookup)? {
+            if let Some(value) = value {
+                env.insert(key, value);
+            }
+        }
+    }
+    env.extend(process.iter().map(|(k, v)| (k.clone(), v.clone())));
+    Ok(env)
+}
+
+/// Adds the values of the service's `env_file`s under its `environment`
+/// (later files win over earlier ones, `environment` over all), then
+/// resolves names written without a value from the environment.
+pub(crate) fn apply_env_files(
+    service: &mut Service,
+    env_file: Option<&Node>,
+    at: At<'_>,
+    context: &EnvContext<'_>,
+    source: &dyn FileSource,
+) -> Result<(), LoadError> {
+    let lookup = |name: &str| context.env.get(name).cloned();
+    let mut from_files: BTreeMap<String, Option<String>> = BTreeMap::new();
+    let key = join(at.key, "env_file");
+    let entries: &[Node] = match env_file {
+        Some(Node::Seq(items)) => items,
+        Some(other) => return Err(At::new(at.file, &key).must_be("a string or a list", other)),
+        None => &[],
+    };
+    for (i, entry) in entries.iter().enumerate() {
+        let entry_key = index(&key, i);
+        let entry_at = At::new(at.file, &entry_key);
+        let (path, required) = match entry {
+            Node::Str(path) => (path.clone(), true),
+            Node::Map(map) => {
+                known_keys(map, &["path", "required", "format"], entry_at)?;
+                if map.contains_key("format") {
+                    return Err(At::new(at.file, &join(&entry_key, "format")).unsupported());
+                }
+                let path_key = join(&entry_key, "path");
+                let path = match map.get("path") {
+                    Some(node) => string(node, At::new(at.file, &path_key))?,
+                    None => {
+                        return Err(
+                            At::new(at.file, &path_key).invalid("", "the path of the env file")
+                        );
+                    }
+                };
+                let required = match map.get("required") {
+                    Some(node) => boolean(node, At::new(at.file, &join(&entry_key, "required")))?,
+                    None => true,
+                };
+                (path, required)
+            }
+            other => return Err(entry_at.must_be("a string or a mapping", other)),
+        };
+        let resolved = absolute(context.project_dir, Path::new(&path));
+        let Some(text) = read_optional(source, &resolved)? else {
+            if required {
+                return Err(LoadError::EnvFileNotFound {
+                    path: at.file_buf(),
+                    key: entry_key,
+                    missing: resolved,
+                });
+            }
+            continue;
+        };
+        for (name, value) in dotenv::parse(&text, &resolved, &lookup)? {
+            if value.is_some() {
+                from_files.insert(name, value);
+            }
+        }
+    }
+    let declared = std::mem::take(&mut service.environment);
+    from_files.extend(declared);
+    for (name, value) in from_files.iter_mut() {
+        if value.is_none() {
+            *value = context.env.get(name).cloned();
+        }
+    }
+    service.environment = from_files;
+    Ok(())
+}

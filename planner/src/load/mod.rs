@@ -1,0 +1,332 @@
+//! The Compose loader: from compose files, `.env` files and the process
+//! environment (all passed in) to a normalized [`Project`], the way
+//! `docker compose config` builds it.
+//!
+//! The steps, in order: find the files and the project directory, read
+//! `.env`, then for each file parse the YAML, resolve merge keys,
+//! substitute variables, check the keys and canonicalize list forms;
+//! merge the files; convert to the model; read `env_file`s; apply
+//! profiles; add implicit dependencies and the default network; check the
+//! project as a whole.
+
+mod dotenv;
+mod error;
+mod fields;
+mod files;
+mod interpolate;
+mod merge;
+mod normalize;
+mod ports;
+mod resources;
+mod service;
+mod volumes;
+mod yaml;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use indexmap::IndexMap;
+
+pub use error::LoadError;
+pub use files::FileSource;
+
+use self::fields::{At, join};
+use self::files::{EnvContext, ResolvedFiles};
+use self::volumes::PathBase;
+use self::yaml::Node;
+use crate::model::Project;
+
+/// What to load: the equivalent of Compose's command-line options plus
+/// the process environment.
+#[derive(Clone, Debug, Default)]
+pub struct LoadRequest {
+    /// The process's current directory, absolute.
+    pub working_dir: PathBuf,
+    /// `--project-directory`, relative to `working_dir` or absolute.
+    pub project_directory: Option<PathBuf>,
+    /// `-f` values in order; empty means `COMPOSE_FILE` or the default names.
+    pub files: Vec<PathBuf>,
+    /// `-p`.
+    pub project_name: Option<String>,
+    /// `--env-file` values in order; empty means `.env` in the project
+    /// directory.
+    pub env_files: Vec<PathBuf>,
+    /// `--profile` values; empty means `COMPOSE_PROFILES`.
+    pub profiles: Vec<String>,
+    /// Services named on the command line; naming a service enables its
+    /// profiles.
+    pub services: Vec<String>,
+    /// The process environment.
+    pub environment: BTreeMap<String, String>,
+}
+
+/// A loaded project and the warnings Compose would print while loading.
+#[derive(Clone, Debug)]
+pub struct Loaded {
+    /// The normalized project.
+    pub project: Project,
+    /// Messages for the user, such as unset variables.
+    pub warnings: Vec<String>,
+}
+
+/// Top-level keys Compose accepts.
+const TOP_LEVEL: &[&str] = &[
+    "version", "name", "services", "networks", "volumes", "secrets", "configs", "include", "models",
+];
+
+/// Loads and normalizes a Compose project.
+pub fn load(request: &LoadRequest, source: &dyn FileSource) -> Result<Loaded, LoadError> {
+    let ResolvedFiles {
+        files,
+        project_dir,
+        env,
+    } = files::resolve(request, source)?;
+    let files_label = files
+        .iter()
+        .map(|f| f.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let lookup = |name: &str| env.get(name).cloned();
+    let mut unset = BTreeSet::new();
+
+    let mut merged: IndexMap<String, Node> = IndexMap::new();
+    let mut service_files: BTreeMap<String, PathBuf> = BTreeMap::new();
+    for file in &files {
+        let text = files::read_required(source, file)?;
+        let mut document = yaml::parse(&text).map_err(|message| LoadError::Yaml {
+            path: file.clone(),
+            message,
+        })?;
+        match &document {
+            Node::Null => return Err(LoadError::EmptyFile { path: file.clone() }),
+            Node::Map(_) => {}
+            other => {
+                return Err(LoadError::Schema {
+                    path: file.clone(),
+                    key: "(root)".to_owned(),
+                    message: format!("must be a mapping (got {})", other.describe()),
+                });
+            }
+        }
+        interpolate::interpolate_tree(&mut document, file, &lookup, &mut unset)?;
+        let canonical = canonicalize_file(document, file)?;
+        if let Some(Node::Map(services)) = canonical.get("services") {
+            for name in services.keys() {
+                service_files.insert(name.clone(), file.clone());
+            }
+        }
+        merge::merge_map(&mut merged, canonical, &[]);
+    }
+    let last_file = files.last().cloned().unwrap_or_default();
+
+    let name = project_name(request, &env, &merged, &project_dir, &last_file)?;
+    let home = env.get("HOME").map(String::as_str);
+    let base = PathBase {
+        project_dir: &project_dir,
+        home,
+    };
+
+    let mut project = Project {
+        name: name.clone(),
+        working_dir: project_dir.display().to_string(),
+        config_files: files.iter().map(|f| f.display().to_string()).collect(),
+        environment_files: request
+            .env_files
+            .iter()
+            .map(|f| f.display().to_string())
+            .collect(),
+        ..Project::default()
+    };
+    if let Some(Node::Map(services)) = merged.get("services") {
+        for (service_name, node) in services {
+            let file = service_files.get(service_name).unwrap_or(&last_file);
+            let key = join("services", service_name);
+            let at = At::new(file, &key);
+            let map = match node {
+                Node::Map(map) => map.clone(),
+                _ => IndexMap::new(),
+            };
+            let mut converted = service::convert(&map, at, &base)?;
+            let context = EnvContext {
+                env: &env,
+                project_dir: &project_dir,
+            };
+            files::apply_env_files(&mut converted, map.get("env_file"), at, &context, source)?;
+            project.services.insert(service_name.clone(), converted);
+        }
+    }
+
+    let networks = read_resources(&merged, "networks", &last_file, &name, resources::network)?;
+    let volumes = read_resources(&merged, "volumes", &last_file, &name, resources::volume)?;
+
+    let active: BTreeSet<String> = if request.profiles.is_empty() {
+        env.get("COMPOSE_PROFILES")
+            .map(|p| {
+                p.split(',')
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
+    } else {
+        request.profiles.iter().cloned().collect()
+    };
+    normalize::apply_profiles(&mut project, &active, &request.services, &files_label)?;
+    for service in project.services.values_mut() {
+        normalize::add_implicit_dependencies(service);
+    }
+    for service in project.disabled_services.values_mut() {
+        normalize::add_implicit_dependencies(service);
+    }
+    normalize::check_services(&mut project, &networks, &volumes, &files_label)?;
+    normalize::check_dependencies(&mut project, &files_label)?;
+    normalize::keep_used_resources(&mut project, networks, volumes);
+
+    let warnings = unset
+        .into_iter()
+        .map(|name| format!("The {name:?} variable is not set. Defaulting to a blank string."))
+        .collect();
+    Ok(Loaded { project, warnings })
+}
+
+/// Checks a file's top level and its services, and canonicalizes them.
+fn canonicalize_file(document: Node, file: &Path) -> Result<IndexMap<String, Node>, LoadError> {
+    let Node::Map(map) = document else {
+        return Ok(IndexMap::new());
+    };
+    fields::known_keys(&map, TOP_LEVEL, At::new(file, "(root)"))?;
+    let mut out = IndexMap::new();
+    for (key, value) in map {
+        let at_key = key.clone();
+        let at = At::new(file, &at_key);
+        match key.as_str() {
+            k if k.starts_with("x-") => {}
+            "version" => tracing::debug!(file = %file.display(), "ignoring obsolete `version`"),
+            "secrets" | "configs" | "include" | "models" => return Err(at.unsupported()),
+            "services" => {
+                let services = match value {
+                    Node::Map(services) => services,
+                    Node::Null => IndexMap::new(),
+                    other => return Err(at.must_be("a mapping", &other)),
+                };
+                let mut canonical = IndexMap::new();
+                for (name, service) in services {
+                    let service_key = join("services", &name);
+                    let service = match service {
+                        Node::Tagged(tag, inner) => Node::Tagged(
+                            tag,
+                            Box::new(service::canonicalize(*inner, At::new(file, &service_key))?),
+                        ),
+                        other => service::canonicalize(other, At::new(file, &service_key))?,
+                    };
+                    canonical.insert(name, service);
+                }
+                out.insert(key, Node::Map(canonical));
+            }
+            "networks" | "volumes" => {
+                let entries = match value {
+                    Node::Map(entries) => entries,
+                    Node::Null => IndexMap::new(),
+                    other => return Err(at.must_be("a mapping", &other)),
+                };
+                // Extensions inside a resource do not reach the model.
+                let entries = entries
+                    .into_iter()
+                    .map(|(name, node)| match node {
+                        Node::Map(options) => (
+                            name,
+                            Node::Map(
+                                options
+                                    .into_iter()
+                                    .filter(|(k, _)| !k.starts_with("x-"))
+                                    .collect(),
+                            ),
+                        ),
+                        other => (name, other),
+                    })
+                    .collect();
+                out.insert(key, Node::Map(entries));
+            }
+            _ => {
+                out.insert(key, value);
+            }
+        }
+    }
+    Ok(out)
+}
+
+type ResourceReader<T> = fn(&str, &Node, At<'_>, &str) -> Result<T, LoadError>;
+
+fn read_resources<T>(
+    merged: &IndexMap<String, Node>,
+    section: &str,
+    file: &Path,
+    project: &str,
+    read: ResourceReader<T>,
+) -> Result<BTreeMap<String, T>, LoadError> {
+    let mut out = BTreeMap::new();
+    if let Some(Node::Map(entries)) = merged.get(section) {
+        for (key, node) in entries {
+            let path = join(section, key);
+            out.insert(key.clone(), read(key, node, At::new(file, &path), project)?);
+        }
+    }
+    Ok(out)
+}
+
+/// `-p`, else `COMPOSE_PROJECT_NAME`, else top-level `name:`, else the
+/// project directory's name. Names given explicitly must already be valid;
+/// the directory name is normalized.
+fn project_name(
+    request: &LoadRequest,
+    env: &BTreeMap<String, String>,
+    merged: &IndexMap<String, Node>,
+    project_dir: &Path,
+    file: &Path,
+) -> Result<String, LoadError> {
+    let explicit = request.project_name.clone().map(|n| (n, "-p")).or_else(|| {
+        env.get("COMPOSE_PROJECT_NAME")
+            .filter(|n| !n.is_empty())
+            .map(|n| (n.clone(), "COMPOSE_PROJECT_NAME"))
+    });
+    let explicit = match explicit {
+        Some(found) => Some(found),
+        None => match merged.get("name") {
+            Some(node) => {
+                fields::non_empty_string(node, At::new(file, "name"))?.map(|n| (n, "name"))
+            }
+            None => None,
+        },
+    };
+    let name = match explicit {
+        Some((name, origin)) => {
+            if normalize::normalize_project_name(&name) != name || name.is_empty() {
+                return Err(LoadError::InvalidValue {
+                    path: file.to_path_buf(),
+                    key: origin.to_owned(),
+                    value: name,
+                    expected: "a project name made of lowercase letters, digits, `-` and `_`, starting with a letter or digit".to_owned(),
+                });
+            }
+            name
+        }
+        None => {
+            let base = project_dir
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            normalize::normalize_project_name(&base)
+        }
+    };
+    if name.is_empty() {
+        return Err(LoadError::InvalidValue {
+            path: file.to_path_buf(),
+            key: "name".to_owned(),
+            value: project_dir.display().to_string(),
+            expected: "a project name: the directory name has no usable character, pass -p"
+                .to_owned(),
+        });
+    }
+    Ok(name)
+}

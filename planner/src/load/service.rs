@@ -1,0 +1,538 @@
+//! One service: checks its keys against what Compose knows and berth
+//! supports, canonicalizes the shapes that merging depends on, and turns
+//! the merged mapping into the model's `Service`.
+
+use std::collections::BTreeMap;
+
+use indexmap::IndexMap;
+
+use super::error::LoadError;
+use super::fields::{
+    At, boolean, index, join, key_values, known_keys, mapping, non_empty_string, string,
+    string_list, string_or_list, unsigned,
+};
+use super::ports::{parse_expose, parse_ports};
+use super::volumes::{PathBase, parse_volumes, target_of};
+use super::yaml::Node;
+use crate::model::{
+    CONDITION_COMPLETED, CONDITION_HEALTHY, CONDITION_STARTED, DependsOn, Deploy, GoDuration,
+    Healthcheck, Service, ServiceNetwork,
+};
+
+/// Service keys berth reads.
+const SUPPORTED: &[&str] = &[
+    "attach",
+    "cap_add",
+    "cap_drop",
+    "command",
+    "container_name",
+    "depends_on",
+    "deploy",
+    "dns",
+    "dns_opt",
+    "dns_search",
+    "domainname",
+    "entrypoint",
+    "env_file",
+    "environment",
+    "expose",
+    "extra_hosts",
+    "healthcheck",
+    "hostname",
+    "image",
+    "init",
+    "ipc",
+    "labels",
+    "links",
+    "mac_address",
+    "network_mode",
+    "networks",
+    "pid",
+    "platform",
+    "ports",
+    "privileged",
+    "profiles",
+    "pull_policy",
+    "read_only",
+    "restart",
+    "scale",
+    "security_opt",
+    "stdin_open",
+    "stop_grace_period",
+    "stop_signal",
+    "tmpfs",
+    "tty",
+    "user",
+    "volumes",
+    "volumes_from",
+    "working_dir",
+];
+
+/// Service keys Compose accepts that berth cannot honour yet: loading
+/// fails rather than quietly creating a different container.
+const NOT_YET: &[&str] = &[
+    "annotations",
+    "blkio_config",
+    "build",
+    "cgroup",
+    "cgroup_parent",
+    "configs",
+    "cpu_count",
+    "cpu_percent",
+    "cpu_period",
+    "cpu_quota",
+    "cpu_rt_period",
+    "cpu_rt_runtime",
+    "cpu_shares",
+    "cpus",
+    "cpuset",
+    "credential_spec",
+    "develop",
+    "device_cgroup_rules",
+    "devices",
+    "extends",
+    "external_links",
+    "gpus",
+    "group_add",
+    "isolation",
+    "label_file",
+    "logging",
+    "mem_limit",
+    "mem_reservation",
+    "mem_swappiness",
+    "memswap_limit",
+    "models",
+    "oom_kill_disable",
+    "oom_score_adj",
+    "pids_limit",
+    "post_start",
+    "pre_stop",
+    "provider",
+    "runtime",
+    "secrets",
+    "shm_size",
+    "storage_opt",
+    "sysctls",
+    "ulimits",
+    "use_api_socket",
+    "userns_mode",
+    "uts",
+];
+
+/// Checks one file's service and rewrites list forms into the mapping
+/// forms that merge by key.
+pub(crate) fn canonicalize(node: Node, at: At<'_>) -> Result<Node, LoadError> {
+    let map = match node {
+        Node::Map(map) => map,
+        Node::Null => IndexMap::new(),
+        other => return Err(at.must_be("a mapping", &other)),
+    };
+    let mut known: Vec<&str> = SUPPORTED.to_vec();
+    known.extend_from_slice(NOT_YET);
+    known_keys(&map, &known, at)?;
+    let mut out = IndexMap::new();
+    for (name, value) in map {
+        if name.starts_with("x-") {
+            continue;
+        }
+        let key = join(at.key, &name);
+        let field = At::new(at.file, &key);
+        if NOT_YET.contains(&name.as_str()) {
+            return Err(field.unsupported());
+        }
+        if matches!(value, Node::Tagged(..)) {
+            out.insert(name, value);
+            continue;
+        }
+        let value = match name.as_str() {
+            "environment" => Node::Map(
+                key_values(&value, field)?
+                    .into_iter()
+                    .map(|(k, v)| (k, v.map_or(Node::Null, Node::Str)))
+                    .collect(),
+            ),
+            "labels" => Node::Map(
+                key_values(&value, field)?
+                    .into_iter()
+                    .map(|(k, v)| (k, Node::Str(v.unwrap_or_default())))
+                    .collect(),
+            ),
+            "networks" => match value {
+                Node::Seq(_) => Node::Map(
+                    string_list(&value, field)?
+                        .into_iter()
+                        .map(|n| (n, Node::Null))
+                        .collect(),
+                ),
+                other => Node::Map(mapping(&other, field)?.clone()),
+            },
+            "depends_on" => match value {
+                Node::Seq(_) => Node::Map(
+                    string_list(&value, field)?
+                        .into_iter()
+                        .map(|n| (n, Node::Null))
+                        .collect(),
+                ),
+                other => Node::Map(mapping(&other, field)?.clone()),
+            },
+            "dns" | "dns_search" | "dns_opt" | "tmpfs" => Node::Seq(
+                string_or_list(&value, field)?
+                    .into_iter()
+                    .map(Node::Str)
+                    .collect(),
+            ),
+            "env_file" => match value {
+                Node::Str(_) => Node::Seq(vec![value]),
+                Node::Seq(_) => value,
+                other => return Err(field.must_be("a string or a list", &other)),
+            },
+            "extra_hosts" => Node::Seq(
+                extra_hosts(&value, field)?
+                    .into_iter()
+                    .map(Node::Str)
+                    .collect(),
+            ),
+            "volumes" => {
+                check_duplicate_targets(&value, field)?;
+                value
+            }
+            _ => value,
+        };
+        out.insert(name, value);
+    }
+    Ok(Node::Map(out))
+}
+
+/// Two entries for one container path in one file are a mistake: Compose
+/// keeps the last silently, berth names both.
+fn check_duplicate_targets(value: &Node, at: At<'_>) -> Result<(), LoadError> {
+    let Node::Seq(items) = value else {
+        return Err(at.must_be("a array", value));
+    };
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    for (i, item) in items.iter().enumerate() {
+        if let Some(target) = target_of(item) {
+            if let Some(first) = seen.insert(target.clone(), i) {
+                return Err(at.invalid(
+                    target,
+                    format!(
+                        "one mount per container path; entries {} and {} both mount it",
+                        index(at.key, first),
+                        index(at.key, i)
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `extra_hosts` as sorted `host=ip` entries, brackets removed.
+fn extra_hosts(value: &Node, at: At<'_>) -> Result<Vec<String>, LoadError> {
+    let strip = |ip: &str| ip.trim_start_matches('[').trim_end_matches(']').to_owned();
+    let mut hosts = Vec::new();
+    match value {
+        Node::Seq(_) => {
+            for (i, entry) in string_list(value, at)?.into_iter().enumerate() {
+                let split = entry.split_once('=').or_else(|| entry.split_once(':'));
+                let Some((host, ip)) = split else {
+                    return Err(At::new(at.file, &index(at.key, i))
+                        .invalid(entry, "`host=ip` or `host:ip`"));
+                };
+                hosts.push(format!("{host}={}", strip(ip)));
+            }
+        }
+        Node::Map(map) => {
+            for (host, ips) in map {
+                for ip in string_or_list(ips, At::new(at.file, &join(at.key, host)))? {
+                    hosts.push(format!("{host}={}", strip(&ip)));
+                }
+            }
+        }
+        other => return Err(at.must_be("a list or a mapping", other)),
+    }
+    Ok(hosts)
+}
+
+/// Turns a merged service mapping into the model. `environment` is read
+/// as written; the loader adds `env_file` values afterwards.
+pub(crate) fn convert(
+    map: &IndexMap<String, Node>,
+    at: At<'_>,
+    base: &PathBase<'_>,
+) -> Result<Service, LoadError> {
+    let mut service = Service::default();
+    for (name, value) in map {
+        let key = join(at.key, name);
+        let f = At::new(at.file, &key);
+        match name.as_str() {
+            "attach" => service.attach = Some(boolean(value, f)?),
+            "cap_add" => service.cap_add = string_list(value, f)?,
+            "cap_drop" => service.cap_drop = string_list(value, f)?,
+            "command" => service.command = command(value, f)?,
+            "container_name" => service.container_name = non_empty_string(value, f)?,
+            "depends_on" => service.depends_on = depends_on(value, f)?,
+            "deploy" => service.deploy = Some(deploy(value, f)?),
+            "dns" => service.dns = string_or_list(value, f)?,
+            "dns_opt" => service.dns_opt = string_or_list(value, f)?,
+            "dns_search" => service.dns_search = string_or_list(value, f)?,
+            "domainname" => service.domainname = non_empty_string(value, f)?,
+            "entrypoint" => service.entrypoint = command(value, f)?,
+            "environment" => {
+                service.environment = key_values(value, f)?.into_iter().collect();
+            }
+            "expose" => service.expose = parse_expose(value, f)?,
+            "extra_hosts" => {
+                let mut hosts = extra_hosts(value, f)?;
+                hosts.sort();
+                service.extra_hosts = hosts;
+            }
+            "healthcheck" => service.healthcheck = Some(healthcheck(value, f)?),
+            "hostname" => service.hostname = non_empty_string(value, f)?,
+            "image" => service.image = non_empty_string(value, f)?,
+            "init" => service.init = Some(boolean(value, f)?),
+            "ipc" => service.ipc = non_empty_string(value, f)?,
+            "labels" => service.labels = labels(value, f)?,
+            "links" => service.links = string_list(value, f)?,
+            "mac_address" => service.mac_address = non_empty_string(value, f)?,
+            "network_mode" => service.network_mode = non_empty_string(value, f)?,
+            "networks" => service.networks = networks(value, f)?,
+            "pid" => service.pid = non_empty_string(value, f)?,
+            "platform" => service.platform = non_empty_string(value, f)?,
+            "ports" => service.ports = parse_ports(value, f)?,
+            "privileged" => service.privileged = boolean(value, f)?,
+            "profiles" => service.profiles = string_list(value, f)?,
+            "pull_policy" => service.pull_policy = non_empty_string(value, f)?,
+            "read_only" => service.read_only = boolean(value, f)?,
+            "restart" => service.restart = non_empty_string(value, f)?,
+            "scale" => service.scale = Some(unsigned(value, f)?),
+            "security_opt" => service.security_opt = string_list(value, f)?,
+            "stdin_open" => service.stdin_open = boolean(value, f)?,
+            "stop_grace_period" => service.stop_grace_period = Some(duration(value, f)?),
+            "stop_signal" => service.stop_signal = non_empty_string(value, f)?,
+            "tmpfs" => service.tmpfs = string_or_list(value, f)?,
+            "tty" => service.tty = boolean(value, f)?,
+            "user" => service.user = non_empty_string(value, f)?,
+            "volumes" => service.volumes = parse_volumes(value, f, base)?,
+            "volumes_from" => service.volumes_from = string_list(value, f)?,
+            "working_dir" => service.working_dir = non_empty_string(value, f)?,
+            // `env_file` is read by the loader, which knows the files.
+            "env_file" => {}
+            _ => return Err(f.unsupported()),
+        }
+    }
+    Ok(service)
+}
+
+/// `command` and `entrypoint`: a list as is, a string split like a shell
+/// would, and an empty string as an explicitly empty list.
+fn command(value: &Node, at: At<'_>) -> Result<Option<Vec<String>>, LoadError> {
+    match value {
+        Node::Null => Ok(None),
+        Node::Str(text) => shell_words::split(text).map(Some).map_err(|e| {
+            at.invalid(
+                text.clone(),
+                format!("a command line with balanced quotes ({e})"),
+            )
+        }),
+        Node::Seq(_) => string_list(value, at).map(Some),
+        other => Err(at.must_be("a string or a list of strings", other)),
+    }
+}
+
+/// Labels as strings. Compose moves keys starting with `x-` into one
+/// `#extensions` entry holding Go's rendering of a map, and that entry is
+/// hashed, so berth does the same to compute the same hash.
+fn labels(value: &Node, at: At<'_>) -> Result<BTreeMap<String, String>, LoadError> {
+    let mut labels = BTreeMap::new();
+    let mut extensions = BTreeMap::new();
+    for (key, value) in key_values(value, at)? {
+        let value = value.unwrap_or_default();
+        if key.starts_with("x-") {
+            extensions.insert(key, value);
+        } else {
+            labels.insert(key, value);
+        }
+    }
+    if !extensions.is_empty() {
+        let body: Vec<String> = extensions.iter().map(|(k, v)| format!("{k}:{v}")).collect();
+        labels.insert("#extensions".to_owned(), format!("map[{}]", body.join(" ")));
+    }
+    Ok(labels)
+}
+
+fn depends_on(value: &Node, at: At<'_>) -> Result<BTreeMap<String, DependsOn>, LoadError> {
+    let mut out = BTreeMap::new();
+    for (name, entry) in mapping(value, at)? {
+        let key = join(at.key, name);
+        let at = At::new(at.file, &key);
+        let mut dependency = DependsOn {
+            condition: CONDITION_STARTED.to_owned(),
+            restart: false,
+            required: true,
+        };
+        if let Node::Map(options) = entry {
+            known_keys(options, &["condition", "restart", "required"], at)?;
+            for (option, value) in options {
+                let key = join(&key, option);
+                let at = At::new(at.file, &key);
+                match option.as_str() {
+                    "condition" => {
+                        let condition = string(value, at)?;
+                        if ![CONDITION_STARTED, CONDITION_HEALTHY, CONDITION_COMPLETED]
+                            .contains(&condition.as_str())
+                        {
+                            return Err(at.invalid(
+                                condition,
+                                "one of service_started, service_healthy, service_completed_successfully",
+                            ));
+                        }
+                        dependency.condition = condition;
+                    }
+                    "restart" => dependency.restart = boolean(value, at)?,
+                    _ => dependency.required = boolean(value, at)?,
+                }
+            }
+        } else if !matches!(entry, Node::Null) {
+            return Err(at.must_be("a mapping", entry));
+        }
+        out.insert(name.clone(), dependency);
+    }
+    Ok(out)
+}
+
+fn deploy(value: &Node, at: At<'_>) -> Result<Deploy, LoadError> {
+    let mut deploy = Deploy::default();
+    let Node::Map(map) = value else {
+        return Err(at.must_be("a mapping", value));
+    };
+    known_keys(
+        map,
+        &[
+            "mode",
+            "replicas",
+            "labels",
+            "update_config",
+            "rollback_config",
+            "resources",
+            "restart_policy",
+            "placement",
+            "endpoint_mode",
+        ],
+        at,
+    )?;
+    for (name, value) in map {
+        let key = join(at.key, name);
+        let f = At::new(at.file, &key);
+        match name.as_str() {
+            "replicas" => deploy.replicas = Some(unsigned(value, f)?),
+            _ => return Err(f.unsupported()),
+        }
+    }
+    Ok(deploy)
+}
+
+fn duration(value: &Node, at: At<'_>) -> Result<GoDuration, LoadError> {
+    let text = match value {
+        Node::Str(s) => s.clone(),
+        Node::Int(i) => format!("{i}s"),
+        other => return Err(at.must_be("a duration string", other)),
+    };
+    GoDuration::parse(&text)
+        .map_err(|e| at.invalid(text, format!("a duration such as 30s or 1m30s ({e})")))
+}
+
+fn healthcheck(value: &Node, at: At<'_>) -> Result<Healthcheck, LoadError> {
+    let map = mapping(value, at)?;
+    known_keys(
+        map,
+        &[
+            "test",
+            "interval",
+            "timeout",
+            "retries",
+            "start_period",
+            "start_interval",
+            "disable",
+        ],
+        at,
+    )?;
+    let mut check = Healthcheck::default();
+    for (name, value) in map {
+        let key = join(at.key, name);
+        let f = At::new(at.file, &key);
+        match name.as_str() {
+            "test" => {
+                check.test = match value {
+                    Node::Str(text) => Some(vec!["CMD-SHELL".to_owned(), text.clone()]),
+                    Node::Null => None,
+                    _ => Some(string_list(value, f)?),
+                }
+            }
+            "interval" => check.interval = Some(duration(value, f)?),
+            "timeout" => check.timeout = Some(duration(value, f)?),
+            "start_period" => check.start_period = Some(duration(value, f)?),
+            "start_interval" => check.start_interval = Some(duration(value, f)?),
+            "retries" => check.retries = Some(unsigned(value, f)?),
+            _ => check.disable = boolean(value, f)?,
+        }
+    }
+    Ok(check)
+}
+
+fn networks(
+    value: &Node,
+    at: At<'_>,
+) -> Result<BTreeMap<String, Option<ServiceNetwork>>, LoadError> {
+    let mut out = BTreeMap::new();
+    let entries: Vec<(String, Node)> = match value {
+        Node::Seq(_) => string_list(value, at)?
+            .into_iter()
+            .map(|n| (n, Node::Null))
+            .collect(),
+        Node::Map(map) => map.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        other => return Err(at.must_be("a list or a mapping", other)),
+    };
+    for (name, entry) in entries {
+        let key = join(at.key, &name);
+        let at = At::new(at.file, &key);
+        let options = match &entry {
+            Node::Null => None,
+            Node::Map(options) => {
+                known_keys(
+                    options,
+                    &[
+                        "aliases",
+                        "ipv4_address",
+                        "ipv6_address",
+                        "link_local_ips",
+                        "mac_address",
+                        "priority",
+                        "driver_opts",
+                        "gw_priority",
+                        "interface_name",
+                    ],
+                    at,
+                )?;
+                let mut network = ServiceNetwork::default();
+                for (option, value) in options {
+                    let key = join(&key, option);
+                    let f = At::new(at.file, &key);
+                    match option.as_str() {
+                        "aliases" => network.aliases = string_list(value, f)?,
+                        "ipv4_address" => network.ipv4_address = non_empty_string(value, f)?,
+                        "ipv6_address" => network.ipv6_address = non_empty_string(value, f)?,
+                        "link_local_ips" => network.link_local_ips = string_list(value, f)?,
+                        "mac_address" => network.mac_address = non_empty_string(value, f)?,
+                        "priority" => network.priority = super::fields::integer(value, f)?,
+                        _ => return Err(f.unsupported()),
+                    }
+                }
+                Some(network)
+            }
+            other => return Err(at.must_be("a mapping or null", other)),
+        };
+        out.insert(name, options);
+    }
+    Ok(out)
+}

@@ -1,0 +1,383 @@
+//! Service `volumes`: the short syntax (`source:target:mode`, `target`)
+//! and the long syntax, turned into the long form Compose prints, with
+//! relative bind sources made absolute against the project directory.
+
+use std::path::{Component, Path, PathBuf};
+
+use indexmap::IndexMap;
+
+use super::error::LoadError;
+use super::fields::{At, boolean, index, join, known_keys, mapping, string, string_or_number};
+use super::yaml::Node;
+use crate::model::{BindOptions, ServiceVolume, TmpfsOptions, VolumeOptions};
+
+const PROPAGATIONS: &[&str] = &[
+    "shared", "rshared", "slave", "rslave", "private", "rprivate",
+];
+
+/// What relative and `~` paths resolve against.
+pub(crate) struct PathBase<'a> {
+    pub(crate) project_dir: &'a Path,
+    pub(crate) home: Option<&'a str>,
+}
+
+/// Parses a service's `volumes` list.
+pub(crate) fn parse_volumes(
+    node: &Node,
+    at: At<'_>,
+    base: &PathBase<'_>,
+) -> Result<Vec<ServiceVolume>, LoadError> {
+    let Node::Seq(items) = node else {
+        return Err(at.must_be("a array", node));
+    };
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let key = index(at.key, i);
+            let at = At::new(at.file, &key);
+            match item {
+                Node::Str(text) => parse_short(text, at, base),
+                Node::Map(map) => parse_long(map, at, base),
+                other => Err(at.must_be("a string or a mapping", other)),
+            }
+        })
+        .collect()
+}
+
+/// The container path of a `volumes` entry, which identifies it when files
+/// are merged.
+pub(crate) fn target_of(node: &Node) -> Option<String> {
+    match node {
+        Node::Str(text) => {
+            let parts: Vec<&str> = text.split(':').collect();
+            match parts.as_slice() {
+                [target] => Some((*target).to_owned()),
+                [_, target] | [_, target, _] => Some((*target).to_owned()),
+                _ => None,
+            }
+        }
+        Node::Map(map) => match map.get("target") {
+            Some(Node::Str(target)) => Some(target.clone()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn is_path(source: &str) -> bool {
+    source.starts_with('.') || source.starts_with('/') || source.starts_with('~')
+}
+
+fn parse_short(text: &str, at: At<'_>, base: &PathBase<'_>) -> Result<ServiceVolume, LoadError> {
+    let parts: Vec<&str> = text.split(':').collect();
+    let (source, target, modes) = match parts.as_slice() {
+        [target] => (None, *target, ""),
+        [source, target] => (Some(*source), *target, ""),
+        [source, target, modes] => (Some(*source), *target, *modes),
+        _ => return Err(at.invalid(text, "`target`, `source:target` or `source:target:mode`")),
+    };
+    if target.is_empty() || source.is_some_and(str::is_empty) {
+        return Err(at.invalid(text, "`target`, `source:target` or `source:target:mode`"));
+    }
+    let mut read_only = false;
+    let mut selinux = None;
+    let mut propagation = None;
+    let mut nocopy = false;
+    for mode in modes.split(',').filter(|m| !m.is_empty()) {
+        match mode {
+            "ro" => read_only = true,
+            "rw" => read_only = false,
+            "z" | "Z" => selinux = Some(mode.to_owned()),
+            "nocopy" => nocopy = true,
+            p if PROPAGATIONS.contains(&p) => propagation = Some(p.to_owned()),
+            other => {
+                return Err(at.invalid(
+                    text,
+                    format!("unknown mode {other:?}; expected ro, rw, z, Z, nocopy or a propagation mode"),
+                ));
+            }
+        }
+    }
+    Ok(match source {
+        Some(source) if is_path(source) => ServiceVolume {
+            kind: "bind".to_owned(),
+            source: Some(absolute(source, base)),
+            target: target.to_owned(),
+            read_only,
+            bind: Some(BindOptions {
+                selinux,
+                propagation,
+                create_host_path: true,
+                recursive: None,
+            }),
+            volume: None,
+            tmpfs: None,
+        },
+        source => ServiceVolume {
+            kind: "volume".to_owned(),
+            source: source.map(str::to_owned),
+            target: target.to_owned(),
+            read_only,
+            bind: None,
+            volume: Some(VolumeOptions {
+                nocopy,
+                subpath: None,
+            }),
+            tmpfs: None,
+        },
+    })
+}
+
+fn parse_long(
+    map: &IndexMap<String, Node>,
+    at: At<'_>,
+    base: &PathBase<'_>,
+) -> Result<ServiceVolume, LoadError> {
+    known_keys(
+        map,
+        &[
+            "type",
+            "source",
+            "target",
+            "read_only",
+            "bind",
+            "volume",
+            "tmpfs",
+            "consistency",
+        ],
+        at,
+    )?;
+    let field = |name: &str| join(at.key, name);
+    let get_string = |name: &str| -> Result<Option<String>, LoadError> {
+        match map.get(name) {
+            None | Some(Node::Null) => Ok(None),
+            Some(value) => string(value, At::new(at.file, &field(name))).map(Some),
+        }
+    };
+    if map.contains_key("consistency") {
+        return Err(At::new(at.file, &field("consistency")).unsupported());
+    }
+    let kind = get_string("type")?.ok_or_else(|| {
+        At::new(at.file, &field("type")).invalid("", "one of bind, volume, tmpfs")
+    })?;
+    let target = get_string("target")?
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| {
+            At::new(at.file, &field("target")).invalid("", "the path in the container")
+        })?;
+    let source = get_string("source")?.filter(|s| !s.is_empty());
+    let read_only = match map.get("read_only") {
+        Some(value) => boolean(value, At::new(at.file, &field("read_only")))?,
+        None => false,
+    };
+    let mut volume = ServiceVolume {
+        kind: kind.clone(),
+        source: None,
+        target,
+        read_only,
+        bind: None,
+        volume: None,
+        tmpfs: None,
+    };
+    let options_of =
+        |name: &str| -> Option<(&Node, String)> { map.get(name).map(|n| (n, field(name))) };
+    match kind.as_str() {
+        "bind" => {
+            let source = source.ok_or_else(|| {
+                At::new(at.file, &field("source")).invalid("", "the host path of the bind mount")
+            })?;
+            volume.source = Some(absolute(&source, base));
+            let mut bind = BindOptions {
+                create_host_path: true,
+                ..BindOptions::default()
+            };
+            if let Some((node, key)) = options_of("bind") {
+                let at = At::new(at.file, &key);
+                let options = mapping(node, at)?;
+                known_keys(
+                    options,
+                    &["propagation", "create_host_path", "selinux", "recursive"],
+                    at,
+                )?;
+                for (name, value) in options {
+                    let key = join(&key, name);
+                    let at = At::new(at.file, &key);
+                    match name.as_str() {
+                        "propagation" => bind.propagation = Some(string(value, at)?),
+                        "create_host_path" => bind.create_host_path = boolean(value, at)?,
+                        "selinux" => bind.selinux = Some(string(value, at)?),
+                        _ => bind.recursive = Some(string(value, at)?),
+                    }
+                }
+            }
+            volume.bind = Some(bind);
+        }
+        "volume" => {
+            volume.source = source;
+            if let Some((node, key)) = options_of("volume") {
+                let at = At::new(at.file, &key);
+                let options = mapping(node, at)?;
+                known_keys(options, &["nocopy", "subpath", "labels"], at)?;
+                let mut parsed = VolumeOptions::default();
+                for (name, value) in options {
+                    let key = join(&key, name);
+                    let at = At::new(at.file, &key);
+                    match name.as_str() {
+                        "nocopy" => parsed.nocopy = boolean(value, at)?,
+                        "subpath" => parsed.subpath = Some(string(value, at)?),
+                        _ => return Err(at.unsupported()),
+                    }
+                }
+                volume.volume = Some(parsed);
+            }
+        }
+        "tmpfs" => {
+            if let Some(source) = source {
+                return Err(At::new(at.file, &field("source"))
+                    .invalid(source, "no source for a tmpfs mount"));
+            }
+            if let Some((node, key)) = options_of("tmpfs") {
+                let at = At::new(at.file, &key);
+                let options = mapping(node, at)?;
+                known_keys(options, &["size", "mode"], at)?;
+                let mut parsed = TmpfsOptions::default();
+                for (name, value) in options {
+                    let key = join(&key, name);
+                    let at = At::new(at.file, &key);
+                    match name.as_str() {
+                        "size" => {
+                            parsed.size =
+                                Some(byte_size(&string_or_number(value, at)?, at)?.to_string())
+                        }
+                        _ => {
+                            let Node::Int(mode) = value else {
+                                return Err(at.must_be("a number", value));
+                            };
+                            parsed.mode = Some(
+                                u32::try_from(*mode)
+                                    .map_err(|_| at.invalid(mode.to_string(), "a file mode"))?,
+                            );
+                        }
+                    }
+                }
+                volume.tmpfs = Some(parsed);
+            }
+        }
+        "npipe" | "cluster" | "image" => return Err(At::new(at.file, &field("type")).unsupported()),
+        other => {
+            return Err(
+                At::new(at.file, &field("type")).invalid(other, "one of bind, volume, tmpfs")
+            );
+        }
+    }
+    Ok(volume)
+}
+
+/// Parses a size such as `64m` or `1g` into bytes (powers of 1024).
+pub(crate) fn byte_size(text: &str, at: At<'_>) -> Result<u64, LoadError> {
+    let lower = text.trim().to_ascii_lowercase();
+    let digits_end = lower
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(lower.len());
+    let (number, unit) = lower.split_at(digits_end);
+    let factor: u64 = match unit.trim_end_matches('b').trim_end_matches('i') {
+        "" => 1,
+        "k" => 1 << 10,
+        "m" => 1 << 20,
+        "g" => 1 << 30,
+        "t" => 1 << 40,
+        _ => return Err(at.invalid(text, "a size such as 64m or 1g")),
+    };
+    let value: f64 = number
+        .parse()
+        .map_err(|_| at.invalid(text, "a size such as 64m or 1g"))?;
+    Ok((value * factor as f64) as u64)
+}
+
+/// Makes a host path absolute against the project directory and removes
+/// `.` and `..` components, as Compose does.
+pub(crate) fn absolute(source: &str, base: &PathBase<'_>) -> String {
+    let expanded = match (source.strip_prefix('~'), base.home) {
+        (Some(rest), Some(home)) if rest.is_empty() || rest.starts_with('/') => {
+            format!("{home}{rest}")
+        }
+        _ => source.to_owned(),
+    };
+    let path = Path::new(&expanded);
+    let joined = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        base.project_dir.join(path)
+    };
+    clean(&joined).to_string_lossy().into_owned()
+}
+
+/// Lexically normalizes a path (no file system access).
+pub(crate) fn clean(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    if out.as_os_str().is_empty() {
+        out.push("/");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn volume(text: &str) -> Result<ServiceVolume, String> {
+        let base = PathBase {
+            project_dir: Path::new("/proj"),
+            home: Some("/home/me"),
+        };
+        parse_short(
+            text,
+            At::new(Path::new("/proj/compose.yaml"), "services.app.volumes[0]"),
+            &base,
+        )
+        .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn short_syntax() {
+        let bind = volume("./data/../cfg:/etc/app:ro,z").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(bind.kind, "bind");
+        assert_eq!(bind.source.as_deref(), Some("/proj/cfg"));
+        assert!(bind.read_only);
+        assert_eq!(bind.bind.and_then(|b| b.selinux).as_deref(), Some("z"));
+        let home = volume("~/x:/x").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(home.source.as_deref(), Some("/home/me/x"));
+        let named = volume("data:/d:nocopy").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            (named.kind.as_str(), named.source.as_deref()),
+            ("volume", Some("data"))
+        );
+        assert!(named.volume.is_some_and(|v| v.nocopy));
+        let anonymous = volume("/cache").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(anonymous.source, None);
+        let error = volume("a:/b:bogus").err().unwrap_or_default();
+        assert!(
+            error.contains("services.app.volumes[0]") && error.contains("bogus"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn sizes() {
+        let at = At::new(Path::new("/f"), "k");
+        assert_eq!(byte_size("64m", at).ok(), Some(64 << 20));
+        assert_eq!(byte_size("1g", at).ok(), Some(1 << 30));
+        assert_eq!(byte_size("100", at).ok(), Some(100));
+        assert!(byte_size("12x", at).is_err());
+    }
+}

@@ -1,0 +1,239 @@
+//! Loads every case of the Docker Compose oracle corpus with berth and
+//! compares the result with what Docker Compose 2.40.3 printed: the
+//! normalized model (`config --format json`), the config-hash labels of
+//! the containers it created, and its errors for invalid input.
+//!
+//! The corpus lives outside the repository; set `BERTH_ORACLE_CORPUS` to
+//! its folder. When it is absent the test prints a note and passes.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use berth_planner::config_json::render_config_json;
+use berth_planner::hash::{go_json_indented, service_config_hash};
+use berth_planner::load::{FileSource, LoadError, LoadRequest, load};
+
+/// Cases that use fields berth does not support yet, with those fields.
+/// Loading them must fail with a "not supported" error.
+const UNSUPPORTED: &[(&str, &str)] = &[
+    ("22", "uts, userns_mode"),
+    ("23", "external_links"),
+    ("29", "sysctls"),
+    ("30", "logging"),
+    ("31", "top-level secrets and configs"),
+    ("35", "build"),
+    ("36", "build"),
+    ("43", "mem_limit, cpus"),
+    ("45", "extends"),
+    ("46", "include"),
+    ("53", "mem_limit and other resource fields, blkio_config"),
+    ("54", "devices, group_add, cgroup, runtime, isolation"),
+    ("58", "develop"),
+    ("59", "post_start, pre_stop"),
+    ("60", "label_file, annotations, gpus"),
+    ("64", "cpus, cpu_period"),
+];
+
+/// For each invalid case, a fragment berth's message must contain: the
+/// key path or the offending value.
+const ERROR_FRAGMENTS: &[(&str, &str)] = &[
+    ("80", "line 4"),
+    ("81", "'imagee'"),
+    ("83", "services.app.environment.DB_HOST"),
+    ("84", "a -> b -> c -> a"),
+    ("85", "\"ghost\""),
+    ("89", "missing_net"),
+    ("90", "missingvol"),
+    ("91", "empty compose file"),
+    ("93", "neither an image"),
+    ("94", "app -> app"),
+    ("95", "9000-9002"),
+    ("96", "services.app.user"),
+    ("97", "services.app.environment"),
+    ("98", "'volume_driver'"),
+];
+
+struct Disk;
+
+impl FileSource for Disk {
+    fn read(&self, path: &Path) -> std::io::Result<Option<String>> {
+        match fs::read_to_string(path) {
+            Ok(text) => Ok(Some(text)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+fn corpus_dir() -> PathBuf {
+    let dir = match std::env::var_os("BERTH_ORACLE_CORPUS") {
+        Some(dir) => PathBuf::from(dir),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/reference/oracle/corpus"),
+    };
+    // Compose printed absolute paths without `..`.
+    fs::canonicalize(&dir).unwrap_or(dir)
+}
+
+fn request_for(case: &Path, number: &str) -> LoadRequest {
+    let mut request = LoadRequest {
+        working_dir: case.to_path_buf(),
+        project_name: Some(format!("oracle{number}")),
+        ..LoadRequest::default()
+    };
+    if let Ok(args) = fs::read_to_string(case.join("args.txt")) {
+        let args: Vec<&str> = args
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
+        let mut iter = args.into_iter();
+        while let Some(arg) = iter.next() {
+            let value = iter.next().unwrap_or_default();
+            match arg {
+                "-f" | "--file" => request.files.push(PathBuf::from(value)),
+                "--profile" => request.profiles.push(value.to_owned()),
+                "--env-file" => request.env_files.push(PathBuf::from(value)),
+                "-p" | "--project-name" => request.project_name = Some(value.to_owned()),
+                other => panic!("case {number}: unhandled argument {other}"),
+            }
+        }
+    }
+    if let Ok(env) = fs::read_to_string(case.join("env.txt")) {
+        for line in env.lines() {
+            if let Some((key, value)) = line.split_once('=') {
+                request.environment.insert(key.to_owned(), value.to_owned());
+            }
+        }
+    }
+    request
+}
+
+/// `config --format json` output with top-level `x-*` keys removed, since
+/// berth's model does not keep them yet.
+fn expected_json(case: &Path) -> Option<String> {
+    let text = fs::read_to_string(case.join("expected.json")).ok()?;
+    let text = text.replace("@CASE_DIR@", &case.display().to_string());
+    let value: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let serde_json::Value::Object(map) = value else {
+        return Some(text);
+    };
+    if !map.keys().any(|k| k.starts_with("x-")) {
+        return Some(text.trim_end().to_owned());
+    }
+    let kept: serde_json::Map<String, serde_json::Value> = map
+        .into_iter()
+        .filter(|(k, _)| !k.starts_with("x-"))
+        .collect();
+    Some(go_json_indented(&serde_json::Value::Object(kept), "  "))
+}
+
+fn check_valid(case: &Path, number: &str) -> Result<(), String> {
+    let request = request_for(case, number);
+    let loaded = load(&request, &Disk).map_err(|e| format!("load failed: {e}"))?;
+    let expected = expected_json(case).ok_or("unreadable expected.json")?;
+    let actual = render_config_json(&loaded.project);
+    if actual != expected {
+        return Err(format!(
+            "config differs\n--- expected\n{expected}\n--- berth\n{actual}"
+        ));
+    }
+    check_created_hashes(case, number, &request)
+}
+
+/// Compares berth's hashes with the labels of the containers Compose
+/// created from the case plus `create-override.yaml`, skipping services
+/// whose hash depends on the case's absolute path or on container ids.
+fn check_created_hashes(case: &Path, number: &str, request: &LoadRequest) -> Result<(), String> {
+    let Ok(labels) = fs::read_to_string(case.join("created-hashes.txt")) else {
+        return Ok(());
+    };
+    let created = fs::read_to_string(case.join("created.json")).unwrap_or_default();
+    if created.contains("@CASE_DIR@") {
+        return Ok(());
+    }
+    let mut request = request.clone();
+    if request.files.is_empty() {
+        request.files.push(PathBuf::from("compose.yaml"));
+    }
+    if case.join("create-override.yaml").exists() {
+        request.files.push(PathBuf::from("create-override.yaml"));
+    }
+    let loaded =
+        load(&request, &Disk).map_err(|e| format!("load with create-override failed: {e}"))?;
+    for line in labels.lines() {
+        let Some((service_name, expected)) = line.split_once(' ') else {
+            continue;
+        };
+        let Some(service) = loaded.project.services.get(service_name) else {
+            return Err(format!("service {service_name} missing in case {number}"));
+        };
+        let refers_to_containers = service.volumes_from.iter().any(|_| true)
+            || [&service.network_mode, &service.ipc, &service.pid]
+                .iter()
+                .any(|v| v.as_deref().is_some_and(|v| v.starts_with("service:")));
+        if refers_to_containers {
+            continue;
+        }
+        let actual = service_config_hash(service);
+        if actual != expected {
+            return Err(format!(
+                "hash of {service_name}: compose {expected}, berth {actual}"
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn oracle_corpus() {
+    let dir = corpus_dir();
+    let Ok(entries) = fs::read_dir(&dir) else {
+        println!(
+            "note: oracle corpus not found at {}; skipping",
+            dir.display()
+        );
+        return;
+    };
+    let mut cases: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir())
+        .collect();
+    cases.sort();
+    let unsupported: BTreeMap<&str, &str> = UNSUPPORTED.iter().copied().collect();
+    let fragments: BTreeMap<&str, &str> = ERROR_FRAGMENTS.iter().copied().collect();
+    let mut failures = Vec::new();
+    for case in &cases {
+        let folder = case
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let number = folder.get(..2).unwrap_or_default().to_owned();
+        let outcome = if let Some(fields) = unsupported.get(number.as_str()) {
+            match load(&request_for(case, &number), &Disk) {
+                Err(LoadError::Unsupported { .. }) => Ok(()),
+                Err(other) => Err(format!(
+                    "expected a \"not supported\" error ({fields}), got: {other}"
+                )),
+                Ok(_) => Err(format!("loaded although it uses {fields}")),
+            }
+        } else if case.join("error.txt").exists() {
+            let fragment = fragments.get(number.as_str()).copied().unwrap_or("");
+            match load(&request_for(case, &number), &Disk) {
+                Ok(_) => Err("loaded an invalid project".to_owned()),
+                Err(error) if error.to_string().contains(fragment) => Ok(()),
+                Err(error) => Err(format!("message lacks {fragment:?}: {error}")),
+            }
+        } else {
+            check_valid(case, &number)
+        };
+        match outcome {
+            Ok(()) => println!("ok   {folder}"),
+            Err(message) => {
+                println!("FAIL {folder}: {message}");
+                failures.push(folder);
+            }
+        }
+    }
+    assert!(failures.is_empty(), "failing cases: {failures:?}");
+}
