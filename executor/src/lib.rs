@@ -1,1 +1,21 @@
-pub fn x(){}
+//! berth's executor: everything that talks to the Docker engine. It
+//! observes a project into a [`Snapshot`](berth_planner::snapshot::Snapshot)
+//! and applies a [`Plan`](berth_planner::plan::Plan) by replaying its
+//! steps, making no decision the plan did not make.
+
+mod apply;
+mod connect;
+mod container;
+mod create;
+mod error;
+mod observe;
+mod progress;
+mod steps;
+mod wait;
+
+pub use apply::{ApplyOptions, ApplyReport, DEFAULT_PARALLELISM, apply};
+pub use connect::{DEFAULT_DOCKER_HOST, connect, connect_to};
+pub use container::{CONFIG_HASH_LABEL, PROJECT_LABEL};
+pub use error::{ApplyError, ApplyFailure, ExecutorError, StepError, StepFailure};
+pub use observe::{ObserveRequest, observe};
+pub use progress::{NoProgress, Progress, StderrProgress, StepLabel};

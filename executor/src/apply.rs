@@ -1,0 +1,213 @@
+//! Applying a plan: refuse it when the engine changed since it was made,
+//! then run its steps as a graph, each as soon as the steps it comes after
+//! finished, with a bounded number in flight. The first failure stops new
+//! steps from starting; the running ones are let finish so that the report
+//! says exactly what was done.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use berth_planner::plan::{Plan, Step};
+use bollard::Docker;
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
+
+use crate::error::{ApplyError, ApplyFailure, StepError, StepFailure};
+use crate::observe::{ObserveRequest, observe};
+use crate::progress::{Progress, subject};
+use crate::steps::run_step;
+
+/// Steps in flight at once unless told otherwise.
+pub const DEFAULT_PARALLELISM: usize = 4;
+
+/// How to apply a plan.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApplyOptions {
+    /// Most steps in flight at once; 0 counts as 1.
+    pub parallelism: usize,
+}
+
+impl Default for ApplyOptions {
+    fn default() -> Self {
+        ApplyOptions {
+            parallelism: DEFAULT_PARALLELISM,
+        }
+    }
+}
+
+/// What a successful apply did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ApplyReport {
+    /// Ids of the steps, in the order they finished.
+    pub done: Vec<String>,
+}
+
+/// Applies `plan`: checks that the engine still matches the state the plan
+/// was made against, then replays its steps.
+pub async fn apply(
+    docker: &Docker,
+    plan: &Plan,
+    options: &ApplyOptions,
+    progress: &dyn Progress,
+) -> Result<ApplyReport, ApplyError> {
+    let graph = Graph::new(&plan.steps)?;
+
+    let request = ObserveRequest::new(plan.project.clone(), plan.observed.clone());
+    let snapshot = observe(docker, &request)
+        .await
+        .map_err(ApplyError::Observe)?;
+    let observed = snapshot.fingerprint();
+    if observed != plan.fingerprint {
+        tracing::debug!(planned = plan.fingerprint, observed, "the plan is stale");
+        return Err(ApplyError::StalePlan {
+            planned: plan.fingerprint.clone(),
+            observed,
+        });
+    }
+
+    run_graph(
+        docker,
+        &plan.steps,
+        graph,
+        options.parallelism.max(1),
+        progress,
+    )
+    .await
+}
+
+/// The steps' dependencies, checked: ids unique, every `after` known, no
+/// cycle.
+struct Graph {
+    /// For each step, the steps that come after it.
+    dependents: Vec<Vec<usize>>,
+    /// For each step, how many of its `after` steps have not finished.
+    waiting_on: Vec<usize>,
+}
+
+impl Graph {
+    fn new(steps: &[Step]) -> Result<Graph, ApplyError> {
+        let invalid = |message: String| ApplyError::InvalidPlan { message };
+        let mut index_of = BTreeMap::new();
+        for (index, step) in steps.iter().enumerate() {
+            if index_of.insert(step.id.as_str(), index).is_some() {
+                return Err(invalid(format!("step id `{}` is used twice", step.id)));
+            }
+        }
+        let mut dependents = vec![Vec::new(); steps.len()];
+        let mut waiting_on = vec![0; steps.len()];
+        for (index, step) in steps.iter().enumerate() {
+            for before in &step.after {
+                let Some(&before_index) = index_of.get(before.as_str()) else {
+                    return Err(invalid(format!(
+                        "step `{}` comes after `{before}`, which is not in the plan",
+                        step.id
+                    )));
+                };
+                dependents[before_index].push(index);
+                waiting_on[index] += 1;
+            }
+        }
+
+        // Kahn's algorithm, only to prove that every step can run.
+        let mut remaining = waiting_on.clone();
+        let mut ready: VecDeque<usize> = (0..steps.len()).filter(|&i| remaining[i] == 0).collect();
+        let mut reached = 0;
+        while let Some(index) = ready.pop_front() {
+            reached += 1;
+            for &dependent in &dependents[index] {
+                remaining[dependent] -= 1;
+                if remaining[dependent] == 0 {
+                    ready.push_back(dependent);
+                }
+            }
+        }
+        if reached != steps.len() {
+            let stuck: Vec<&str> = (0..steps.len())
+                .filter(|&i| remaining[i] > 0)
+                .map(|i| steps[i].id.as_str())
+                .collect();
+            return Err(invalid(format!(
+                "the steps {} depend on each other in a cycle",
+                stuck.join(", ")
+            )));
+        }
+        Ok(Graph {
+            dependents,
+            waiting_on,
+        })
+    }
+}
+
+async fn run_graph(
+    docker: &Docker,
+    steps: &[Step],
+    mut graph: Graph,
+    parallelism: usize,
+    progress: &dyn Progress,
+) -> Result<ApplyReport, ApplyError> {
+    // Ready steps start in plan order, so that runs are repeatable when
+    // parallelism is the limit.
+    let mut ready: VecDeque<usize> = (0..steps.len())
+        .filter(|&index| graph.waiting_on[index] == 0)
+        .collect();
+    let mut started = vec![false; steps.len()];
+    let mut running = FuturesUnordered::new();
+    let mut done = Vec::new();
+    let mut failed = Vec::new();
+
+    loop {
+        while failed.is_empty() && running.len() < parallelism {
+            let Some(index) = ready.pop_front() else {
+                break;
+            };
+            let step = &steps[index];
+            started[index] = true;
+            tracing::debug!(step = step.id, "starting step");
+            progress.step_started(step);
+            running.push(async move { (index, run_step(docker, &step.action).await) });
+        }
+        let Some((index, result)) = running.next().await else {
+            break;
+        };
+        let step = &steps[index];
+        match result {
+            Ok(()) => {
+                progress.step_finished(step);
+                done.push(step.id.clone());
+                for &dependent in &graph.dependents[index] {
+                    graph.waiting_on[dependent] -= 1;
+                    if graph.waiting_on[dependent] == 0 {
+                        ready.push_back(dependent);
+                    }
+                }
+            }
+            Err(error) => {
+                tracing::debug!(step = step.id, %error, "step failed");
+                progress.step_failed(step, &error);
+                failed.push(failure(step, error));
+            }
+        }
+    }
+
+    if failed.is_empty() {
+        return Ok(ApplyReport { done });
+    }
+    let not_started = steps
+        .iter()
+        .zip(&started)
+        .filter(|(_, started)| !**started)
+        .map(|(step, _)| step.id.clone())
+        .collect();
+    Err(ApplyError::StepsFailed(Box::new(ApplyFailure {
+        done,
+        failed,
+        not_started,
+    })))
+}
+
+fn failure(step: &Step, error: StepError) -> StepFailure {
+    StepFailure {
+        step: step.id.clone(),
+        subject: subject(&step.action),
+        error,
+    }
+}

@@ -1,0 +1,261 @@
+//! Preparing a container create body: `berth-id(NAME)` tokens are replaced
+//! by the id the named container has at that moment, the config hash is
+//! computed over the substituted hash input, and the body is converted to
+//! bollard's model, refusing any field that model would drop.
+
+use std::collections::BTreeMap;
+
+use berth_planner::engine_body::ContainerBody;
+use bollard::Docker;
+use bollard::models::ContainerCreateBody;
+use bollard::query_parameters::InspectContainerOptions;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::container::CONFIG_HASH_LABEL;
+use crate::error::StepError;
+
+const TOKEN_START: &str = "berth-id(";
+
+/// The engine body for creating container `name`, ready to send.
+pub(crate) async fn prepare_body(
+    docker: &Docker,
+    name: &str,
+    body: &ContainerBody,
+    hash_input: Option<&Value>,
+) -> Result<ContainerCreateBody, StepError> {
+    let invalid = |message: String| StepError::InvalidBody {
+        subject: format!("container `{name}`"),
+        message,
+    };
+    let mut body = serde_json::to_value(body).map_err(|error| invalid(error.to_string()))?;
+    let mut hash_input = hash_input.cloned();
+
+    let mut referenced = Vec::new();
+    collect_tokens(&body, &mut referenced);
+    if let Some(input) = &hash_input {
+        collect_tokens(input, &mut referenced);
+    }
+    referenced.sort();
+    referenced.dedup();
+    let mut ids = BTreeMap::new();
+    for referenced_name in referenced {
+        let id = current_id(docker, &referenced_name).await?;
+        tracing::debug!(
+            name,
+            referenced = referenced_name,
+            id,
+            "resolved a container id"
+        );
+        ids.insert(referenced_name, id);
+    }
+    substitute(&mut body, &ids);
+
+    if let Some(input) = &mut hash_input {
+        substitute(input, &ids);
+        let hash = config_hash(input);
+        tracing::debug!(name, hash, "computed the config hash");
+        let labels = body
+            .as_object_mut()
+            .and_then(|object| object.get_mut("Labels"))
+            .and_then(Value::as_object_mut)
+            .ok_or_else(|| invalid("the body has no `Labels` object".to_owned()))?;
+        labels.insert(CONFIG_HASH_LABEL.to_owned(), Value::String(hash));
+    }
+    convert_value(&format!("container `{name}`"), body)
+}
+
+/// Converts an engine body of berth's into bollard's model, failing when a
+/// field of the body has no counterpart there (a misspelt field would
+/// otherwise be dropped without a word).
+pub(crate) fn convert_body<T>(subject: &str, body: &impl serde::Serialize) -> Result<T, StepError>
+where
+    T: serde::Serialize + serde::de::DeserializeOwned,
+{
+    let invalid = |message: String| StepError::InvalidBody {
+        subject: subject.to_owned(),
+        message,
+    };
+    let value = serde_json::to_value(body).map_err(|error| invalid(error.to_string()))?;
+    convert_value(subject, value)
+}
+
+fn convert_value<T>(subject: &str, value: Value) -> Result<T, StepError>
+where
+    T: serde::Serialize + serde::de::DeserializeOwned,
+{
+    let invalid = |message: String| StepError::InvalidBody {
+        subject: subject.to_owned(),
+        message,
+    };
+    tracing::trace!(subject, body = %value, "request body");
+    let converted: T =
+        serde_json::from_value(value.clone()).map_err(|error| invalid(error.to_string()))?;
+    let round_trip =
+        serde_json::to_value(&converted).map_err(|error| invalid(error.to_string()))?;
+    let mut dropped = Vec::new();
+    missing_paths(&value, &round_trip, "", &mut dropped);
+    if !dropped.is_empty() {
+        return Err(invalid(format!(
+            "fields unknown to the engine client: {}",
+            dropped.join(", ")
+        )));
+    }
+    Ok(converted)
+}
+
+/// SHA-256 (hex) of the Go-style JSON encoding of the hash input, which is
+/// how Docker Compose computes `com.docker.compose.config-hash`.
+fn config_hash(input: &Value) -> String {
+    let encoded = berth_planner::hash::go_json_compact(input);
+    hex::encode(Sha256::digest(encoded.as_bytes()))
+}
+
+/// The full id of the container named exactly `name`.
+async fn current_id(docker: &Docker, name: &str) -> Result<String, StepError> {
+    let action = || format!("inspect container `{name}`");
+    let inspect = docker
+        .inspect_container(name, None::<InspectContainerOptions>)
+        .await
+        .map_err(|error| StepError::engine(action(), &error))?;
+    // The engine resolves id prefixes too; a token names a container.
+    let found = inspect.name.unwrap_or_default();
+    if found.trim_start_matches('/') != name {
+        return Err(StepError::NotFound {
+            action: action(),
+            message: format!("no container is named `{name}`"),
+        });
+    }
+    inspect.id.ok_or_else(|| StepError::NotFound {
+        action: action(),
+        message: "the engine reported no id".to_owned(),
+    })
+}
+
+fn collect_tokens(value: &Value, names: &mut Vec<String>) {
+    match value {
+        Value::String(text) => {
+            let mut rest = text.as_str();
+            while let Some(start) = rest.find(TOKEN_START) {
+                let after = &rest[start + TOKEN_START.len()..];
+                let Some(end) = after.find(')') else { break };
+                names.push(after[..end].to_owned());
+                rest = &after[end + 1..];
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|item| collect_tokens(item, names)),
+        Value::Object(entries) => entries
+            .values()
+            .for_each(|item| collect_tokens(item, names)),
+        _ => {}
+    }
+}
+
+fn substitute(value: &mut Value, ids: &BTreeMap<String, String>) {
+    match value {
+        Value::String(text) if text.contains(TOKEN_START) => {
+            for (name, id) in ids {
+                *text = text.replace(&format!("{TOKEN_START}{name})"), id);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|item| substitute(item, ids)),
+        Value::Object(entries) => entries.values_mut().for_each(|item| substitute(item, ids)),
+        _ => {}
+    }
+}
+
+/// Paths present in `sent` but absent from `kept`.
+fn missing_paths(sent: &Value, kept: &Value, path: &str, missing: &mut Vec<String>) {
+    match (sent, kept) {
+        (Value::Object(sent), Value::Object(kept)) => {
+            for (key, value) in sent {
+                let child = if path.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{path}.{key}")
+                };
+                match kept.get(key) {
+                    Some(kept_value) => missing_paths(value, kept_value, &child, missing),
+                    None => missing.push(format!("`{child}`")),
+                }
+            }
+        }
+        (Value::Array(sent), Value::Array(kept)) if sent.len() == kept.len() => {
+            for (index, (value, kept_value)) in sent.iter().zip(kept).enumerate() {
+                missing_paths(value, kept_value, &format!("{path}[{index}]"), missing);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn tokens_are_found_and_replaced_inside_strings() {
+        let mut value = json!({
+            "HostConfig": {"NetworkMode": "container:berth-id(p-db-1)"},
+            "VolumesFrom": ["berth-id(p-a-1):ro", "berth-id(p-db-1)"],
+        });
+        let mut names = Vec::new();
+        collect_tokens(&value, &mut names);
+        assert_eq!(names, vec!["p-db-1", "p-a-1", "p-db-1"]);
+
+        let ids = BTreeMap::from([
+            ("p-db-1".to_owned(), "1111".to_owned()),
+            ("p-a-1".to_owned(), "2222".to_owned()),
+        ]);
+        substitute(&mut value, &ids);
+        assert_eq!(
+            value,
+            json!({
+                "HostConfig": {"NetworkMode": "container:1111"},
+                "VolumesFrom": ["2222:ro", "1111"],
+            })
+        );
+    }
+
+    #[test]
+    fn a_full_body_converts_without_losing_fields() {
+        let body: ContainerBody = serde_json::from_value(json!({
+            "AttachStdout": true,
+            "AttachStderr": true,
+            "Image": "local/busybox:test",
+            "Cmd": ["sleep", "60"],
+            "Env": ["A=1", "B"],
+            "ExposedPorts": {"80/tcp": {}},
+            "Healthcheck": {"Test": ["CMD", "true"], "Interval": 1000000000, "Retries": 3},
+            "Labels": {"com.docker.compose.project": "p"},
+            "StopTimeout": 5,
+            "HostConfig": {
+                "Binds": ["p_data:/data:rw"],
+                "NetworkMode": "p_default",
+                "PortBindings": {"80/tcp": [{"HostIp": "", "HostPort": "8080"}]},
+                "RestartPolicy": {"Name": "always"},
+                "Mounts": [{"Type": "volume", "Target": "/anon", "VolumeOptions": {"NoCopy": true}}],
+                "Tmpfs": {"/run": "size=1m"},
+                "Init": true
+            },
+            "NetworkingConfig": {"EndpointsConfig": {"p_default": {
+                "Aliases": ["p-web-1", "web"],
+                "IPAMConfig": {"IPv4Address": "10.0.0.5"}
+            }}}
+        }))
+        .unwrap();
+        let converted: ContainerCreateBody = convert_body("container `p-web-1`", &body).unwrap();
+        assert_eq!(converted.image.as_deref(), Some("local/busybox:test"));
+        assert_eq!(converted.exposed_ports, Some(vec!["80/tcp".to_owned()]));
+    }
+
+    #[test]
+    fn missing_paths_names_dropped_fields() {
+        let sent = json!({"A": {"B": 1, "C": [{"D": 1}]}});
+        let kept = json!({"A": {"C": [{}]}});
+        let mut missing = Vec::new();
+        missing_paths(&sent, &kept, "", &mut missing);
+        assert_eq!(missing, vec!["`A.B`", "`A.C[0].D`"]);
+    }
+}

@@ -1,0 +1,267 @@
+//! Error types of the executor. Engine failures are classified by the HTTP
+//! status the engine answered with (404, 409), never by the wording of its
+//! message, and every message names the resource and quotes the engine.
+
+use std::fmt;
+
+/// A failure outside a plan's steps: connecting to the engine or
+/// observing a project.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ExecutorError {
+    /// `DOCKER_HOST` uses a scheme berth cannot connect through.
+    #[error("unsupported docker host `{host}` (expected unix:// or tcp://)")]
+    UnsupportedHost {
+        /// The value as given.
+        host: String,
+    },
+    /// The connection could not be set up or the API version negotiated.
+    #[error("failed to connect to the docker engine at `{host}`: {message}")]
+    Connect {
+        /// The address connected to.
+        host: String,
+        /// What the client or the engine reported.
+        message: String,
+    },
+    /// An engine call failed.
+    #[error("failed to {action}: {message}")]
+    Engine {
+        /// The call, naming its resource: ``inspect container `p-web-1` ``.
+        action: String,
+        /// HTTP status of the engine's answer, if it answered.
+        status: Option<u16>,
+        /// The engine's message.
+        message: String,
+    },
+}
+
+impl ExecutorError {
+    /// Wraps a failed engine call.
+    pub(crate) fn engine(action: impl Into<String>, error: &bollard::errors::Error) -> Self {
+        let (status, message) = engine_message(error);
+        ExecutorError::Engine {
+            action: action.into(),
+            status,
+            message,
+        }
+    }
+}
+
+/// Why one step of a plan failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StepError {
+    /// The engine answered 404 for a resource named by the plan.
+    #[error("failed to {action}: {message}")]
+    NotFound {
+        /// The call, naming its resource.
+        action: String,
+        /// The engine's message.
+        message: String,
+    },
+    /// The plan refers to a container by id and that container is gone.
+    #[error("container `{name}` (id {id}) no longer exists")]
+    ContainerGone {
+        /// The name the plan knows it by.
+        name: String,
+        /// The id the plan recorded.
+        id: String,
+    },
+    /// The engine answered 409 (name in use, container running, ...).
+    #[error("failed to {action}: {message}")]
+    Conflict {
+        /// The call, naming its resource.
+        action: String,
+        /// The engine's message.
+        message: String,
+    },
+    /// A network of the name the plan creates exists already.
+    #[error("network `{name}` already exists{}", detail(message))]
+    NetworkExists {
+        /// The network's engine name.
+        name: String,
+        /// The engine's message, when the engine reported the clash.
+        message: String,
+    },
+    /// Any other failed engine call.
+    #[error("failed to {action}: {message}")]
+    Engine {
+        /// The call, naming its resource.
+        action: String,
+        /// HTTP status of the engine's answer, if it answered.
+        status: Option<u16>,
+        /// The engine's message.
+        message: String,
+    },
+    /// A request body of the plan does not fit the Engine API.
+    #[error("invalid body for {subject}: {message}")]
+    InvalidBody {
+        /// The resource the body is for.
+        subject: String,
+        /// What does not fit.
+        message: String,
+    },
+    /// A container waited on exited, so it can never become healthy.
+    #[error("container {name} exited ({code})")]
+    Exited {
+        /// Container name.
+        name: String,
+        /// Its exit code.
+        code: i64,
+    },
+    /// A container waited on to become healthy has no health status.
+    #[error("container {name} has no healthcheck configured")]
+    NoHealthcheck {
+        /// Container name.
+        name: String,
+    },
+    /// A container waited on reports `unhealthy`.
+    #[error("container {name} is unhealthy")]
+    Unhealthy {
+        /// Container name.
+        name: String,
+    },
+    /// A one-shot service exited with a non-zero code.
+    #[error("service \"{service}\" didn't complete successfully: exit {code}")]
+    NotCompleted {
+        /// Service name.
+        service: String,
+        /// The exit code of its first exited container.
+        code: i64,
+    },
+    /// A wait step ran out of time.
+    #[error("timed out after {seconds}s waiting for {service} to be {goal}")]
+    WaitTimedOut {
+        /// Service name.
+        service: String,
+        /// The step's timeout.
+        seconds: u64,
+        /// `healthy` or `complete`.
+        goal: &'static str,
+    },
+}
+
+fn detail(message: &str) -> String {
+    if message.is_empty() {
+        String::new()
+    } else {
+        format!(": {message}")
+    }
+}
+
+impl StepError {
+    /// Classifies a failed engine call by the status the engine answered.
+    pub(crate) fn engine(action: impl Into<String>, error: &bollard::errors::Error) -> Self {
+        let action = action.into();
+        let (status, message) = engine_message(error);
+        match status {
+            Some(404) => StepError::NotFound { action, message },
+            Some(409) => StepError::Conflict { action, message },
+            _ => StepError::Engine {
+                action,
+                status,
+                message,
+            },
+        }
+    }
+}
+
+/// A failed plan step, with the resource it acted on.
+#[derive(Debug)]
+pub struct StepFailure {
+    /// The step's id in the plan.
+    pub step: String,
+    /// The resource it acted on: ``container `p-web-1` ``.
+    pub subject: String,
+    /// What went wrong.
+    pub error: StepError,
+}
+
+impl fmt::Display for StepFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "step `{}` ({}): {}", self.step, self.subject, self.error)
+    }
+}
+
+/// The outcome of an apply that stopped on a failure: what was done,
+/// what failed, and what never started.
+#[derive(Debug)]
+pub struct ApplyFailure {
+    /// Ids of the steps that finished, in the order they finished.
+    pub done: Vec<String>,
+    /// The steps that failed; more than one when steps running in
+    /// parallel failed together.
+    pub failed: Vec<StepFailure>,
+    /// Ids of the steps that were never started, in plan order.
+    pub not_started: Vec<String>,
+}
+
+impl fmt::Display for ApplyFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (index, failure) in self.failed.iter().enumerate() {
+            if index > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{failure}")?;
+        }
+        write!(f, " (done: {}", id_list(&self.done))?;
+        write!(f, "; not started: {})", id_list(&self.not_started))
+    }
+}
+
+fn id_list(ids: &[String]) -> String {
+    if ids.is_empty() {
+        return "none".to_owned();
+    }
+    let quoted: Vec<String> = ids.iter().map(|id| format!("`{id}`")).collect();
+    quoted.join(", ")
+}
+
+/// Why `apply` failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ApplyError {
+    /// The observation before applying failed.
+    #[error("failed to observe the engine before applying: {0}")]
+    Observe(#[source] ExecutorError),
+    /// The engine no longer matches the state the plan was made against.
+    #[error(
+        "the engine changed since the plan was made (planned against \
+         fingerprint {planned}, observed {observed}); run `berth plan` again"
+    )]
+    StalePlan {
+        /// The fingerprint recorded in the plan.
+        planned: String,
+        /// The fingerprint of the engine now.
+        observed: String,
+    },
+    /// The plan's steps do not form a valid graph.
+    #[error("invalid plan: {message}")]
+    InvalidPlan {
+        /// What is wrong with it.
+        message: String,
+    },
+    /// A step failed; the steps already running were let finish.
+    #[error("{0}")]
+    StepsFailed(Box<ApplyFailure>),
+}
+
+/// The status and message of a failed engine call; the message is the
+/// engine's own when it answered, else the client's description.
+pub(crate) fn engine_message(error: &bollard::errors::Error) -> (Option<u16>, String) {
+    match error {
+        bollard::errors::Error::DockerResponseServerError {
+            status_code,
+            message,
+        } => (Some(*status_code), message.trim().to_owned()),
+        other => (None, other.to_string()),
+    }
+}
+
+/// The HTTP status of a failed engine call, if the engine answered.
+pub(crate) fn status_of(error: &bollard::errors::Error) -> Option<u16> {
+    match error {
+        bollard::errors::Error::DockerResponseServerError { status_code, .. } => Some(*status_code),
+        _ => None,
+    }
+}

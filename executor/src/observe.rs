@@ -1,0 +1,329 @@
+//! Observing a project: the engine's containers, networks, volumes and
+//! images as a [`Snapshot`]. Only label filters and lookups by exact name
+//! are used, as Docker Compose does, and everything is sorted so that the
+//! same engine state always gives the same bytes.
+
+use std::collections::BTreeMap;
+
+use berth_planner::snapshot::{
+    EngineInfo, NameHolder, ObserveScope, ObservedImage, ObservedNetwork, ObservedVolume,
+    SNAPSHOT_FORMAT_VERSION, Snapshot,
+};
+use bollard::Docker;
+use bollard::query_parameters::{
+    InspectContainerOptions, InspectNetworkOptions, ListContainersOptions, ListNetworksOptions,
+    ListVolumesOptions,
+};
+
+use crate::container::{CONFIG_HASH_LABEL, PROJECT_LABEL, observed_container};
+use crate::error::{ExecutorError, status_of};
+
+/// What to observe: the project's labelled resources, plus the names and
+/// references of the scope, which the engine may hold without labels.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ObserveRequest {
+    /// The project name, as in the `com.docker.compose.project` label.
+    pub project: String,
+    /// Container names, networks, volumes and images the model uses.
+    pub scope: ObserveScope,
+}
+
+impl ObserveRequest {
+    /// A request for `project` over `scope`.
+    pub fn new(project: impl Into<String>, scope: ObserveScope) -> Self {
+        ObserveRequest {
+            project: project.into(),
+            scope,
+        }
+    }
+}
+
+/// Observes the project named by `request` into a snapshot.
+pub async fn observe(docker: &Docker, request: &ObserveRequest) -> Result<Snapshot, ExecutorError> {
+    let engine = engine_info(docker).await?;
+    let containers = observe_containers(docker, &request.project).await?;
+    let name_holders = observe_name_holders(docker, request).await?;
+    let networks = observe_networks(docker, request).await?;
+    let volumes = observe_volumes(docker, request).await?;
+    let images = observe_images(docker, &request.scope.images).await?;
+    Ok(Snapshot {
+        format_version: SNAPSHOT_FORMAT_VERSION,
+        project: request.project.clone(),
+        engine,
+        containers,
+        name_holders,
+        networks,
+        volumes,
+        images,
+    })
+}
+
+async fn engine_info(docker: &Docker) -> Result<EngineInfo, ExecutorError> {
+    let version = docker
+        .version()
+        .await
+        .map_err(|error| ExecutorError::engine("read the engine version", &error))?;
+    Ok(EngineInfo {
+        version: version.version.unwrap_or_default(),
+        api_version: docker.client_version().to_string(),
+    })
+}
+
+fn label_filter(labels: Vec<String>) -> std::collections::HashMap<String, Vec<String>> {
+    std::collections::HashMap::from([("label".to_owned(), labels)])
+}
+
+async fn observe_containers(
+    docker: &Docker,
+    project: &str,
+) -> Result<Vec<berth_planner::snapshot::ObservedContainer>, ExecutorError> {
+    let options = ListContainersOptions {
+        all: true,
+        filters: Some(label_filter(vec![
+            format!("{PROJECT_LABEL}={project}"),
+            CONFIG_HASH_LABEL.to_owned(),
+        ])),
+        ..Default::default()
+    };
+    let listed = docker
+        .list_containers(Some(options))
+        .await
+        .map_err(|error| {
+            ExecutorError::engine(
+                format!("list the containers of project `{project}`"),
+                &error,
+            )
+        })?;
+
+    let mut containers = Vec::new();
+    for summary in listed {
+        let Some(id) = summary.id else { continue };
+        match docker
+            .inspect_container(&id, None::<InspectContainerOptions>)
+            .await
+        {
+            Ok(inspect) => containers.push(observed_container(inspect)),
+            // Removed between the listing and the inspection: it is gone,
+            // which is what a later observation would say too.
+            Err(error) if status_of(&error) == Some(404) => {
+                tracing::debug!(id, "container vanished while observing");
+            }
+            Err(error) => {
+                return Err(ExecutorError::engine(
+                    format!("inspect container `{id}`"),
+                    &error,
+                ));
+            }
+        }
+    }
+    containers.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)));
+    Ok(containers)
+}
+
+async fn observe_name_holders(
+    docker: &Docker,
+    request: &ObserveRequest,
+) -> Result<BTreeMap<String, NameHolder>, ExecutorError> {
+    let mut holders = BTreeMap::new();
+    for name in &request.scope.container_names {
+        let inspect = match docker
+            .inspect_container(name, None::<InspectContainerOptions>)
+            .await
+        {
+            Ok(inspect) => inspect,
+            Err(error) if status_of(&error) == Some(404) => continue,
+            Err(error) => {
+                return Err(ExecutorError::engine(
+                    format!("inspect container `{name}`"),
+                    &error,
+                ));
+            }
+        };
+        // The engine also resolves ids and id prefixes: only a container
+        // with exactly this name holds it.
+        let found = inspect.name.as_deref().unwrap_or("");
+        if found.trim_start_matches('/') != name {
+            continue;
+        }
+        let labels = inspect
+            .config
+            .as_ref()
+            .and_then(|config| config.labels.clone())
+            .unwrap_or_default();
+        let holder_project = labels.get(PROJECT_LABEL).cloned();
+        let in_project = holder_project.as_deref() == Some(request.project.as_str())
+            && labels.contains_key(CONFIG_HASH_LABEL);
+        if in_project {
+            continue;
+        }
+        tracing::debug!(name, project = ?holder_project, "name held outside the project");
+        holders.insert(
+            name.clone(),
+            NameHolder {
+                id: inspect.id.unwrap_or_default(),
+                project: holder_project,
+            },
+        );
+    }
+    Ok(holders)
+}
+
+async fn observe_networks(
+    docker: &Docker,
+    request: &ObserveRequest,
+) -> Result<BTreeMap<String, ObservedNetwork>, ExecutorError> {
+    let project = &request.project;
+    let options = ListNetworksOptions {
+        filters: Some(label_filter(vec![format!("{PROJECT_LABEL}={project}")])),
+    };
+    let listed = docker.list_networks(Some(options)).await.map_err(|error| {
+        ExecutorError::engine(format!("list the networks of project `{project}`"), &error)
+    })?;
+
+    // Listing leaves out attached containers, so every network is
+    // inspected: the labelled ones by id, the declared ones by name.
+    let mut networks: BTreeMap<String, ObservedNetwork> = BTreeMap::new();
+    for id in listed.into_iter().filter_map(|network| network.id) {
+        let Some(network) = inspect_network(docker, &id).await? else {
+            continue;
+        };
+        // Engines before API 1.44 accept duplicate names; keep the
+        // smallest id so that the choice does not depend on list order.
+        if let Some(previous) = networks.get(&network.name)
+            && previous.id < network.id
+        {
+            tracing::debug!(name = network.name, "several networks share the name");
+            continue;
+        }
+        networks.insert(network.name.clone(), network);
+    }
+    for name in &request.scope.networks {
+        if networks.contains_key(name) {
+            continue;
+        }
+        // A lookup by name also matches ids and id prefixes.
+        if let Some(network) = inspect_network(docker, name).await?
+            && &network.name == name
+        {
+            networks.insert(name.clone(), network);
+        }
+    }
+    Ok(networks)
+}
+
+async fn inspect_network(
+    docker: &Docker,
+    key: &str,
+) -> Result<Option<ObservedNetwork>, ExecutorError> {
+    let inspect = match docker
+        .inspect_network(key, None::<InspectNetworkOptions>)
+        .await
+    {
+        Ok(inspect) => inspect,
+        Err(error) if status_of(&error) == Some(404) => return Ok(None),
+        Err(error) => {
+            return Err(ExecutorError::engine(
+                format!("inspect network `{key}`"),
+                &error,
+            ));
+        }
+    };
+    let mut containers: Vec<String> = inspect
+        .containers
+        .unwrap_or_default()
+        .into_values()
+        .filter_map(|endpoint| endpoint.name)
+        .collect();
+    containers.sort();
+    Ok(Some(ObservedNetwork {
+        id: inspect.id.unwrap_or_default(),
+        name: inspect.name.unwrap_or_default(),
+        labels: inspect.labels.unwrap_or_default().into_iter().collect(),
+        containers,
+    }))
+}
+
+async fn observe_volumes(
+    docker: &Docker,
+    request: &ObserveRequest,
+) -> Result<BTreeMap<String, ObservedVolume>, ExecutorError> {
+    let project = &request.project;
+    let options = ListVolumesOptions {
+        filters: Some(label_filter(vec![format!("{PROJECT_LABEL}={project}")])),
+    };
+    let listed = docker.list_volumes(Some(options)).await.map_err(|error| {
+        ExecutorError::engine(format!("list the volumes of project `{project}`"), &error)
+    })?;
+
+    let mut volumes = BTreeMap::new();
+    for volume in listed.volumes.unwrap_or_default() {
+        volumes.insert(
+            volume.name.clone(),
+            ObservedVolume {
+                name: volume.name,
+                driver: volume.driver,
+                labels: volume.labels.into_iter().collect(),
+            },
+        );
+    }
+    for name in &request.scope.volumes {
+        if volumes.contains_key(name) {
+            continue;
+        }
+        let volume = match docker.inspect_volume(name).await {
+            Ok(volume) => volume,
+            Err(error) if status_of(&error) == Some(404) => continue,
+            Err(error) => {
+                return Err(ExecutorError::engine(
+                    format!("inspect volume `{name}`"),
+                    &error,
+                ));
+            }
+        };
+        volumes.insert(
+            volume.name.clone(),
+            ObservedVolume {
+                name: volume.name,
+                driver: volume.driver,
+                labels: volume.labels.into_iter().collect(),
+            },
+        );
+    }
+    Ok(volumes)
+}
+
+async fn observe_images(
+    docker: &Docker,
+    references: &[String],
+) -> Result<BTreeMap<String, ObservedImage>, ExecutorError> {
+    let mut images = BTreeMap::new();
+    for reference in references {
+        let inspect = match docker.inspect_image(reference).await {
+            Ok(inspect) => inspect,
+            Err(error) if status_of(&error) == Some(404) => continue,
+            Err(error) => {
+                return Err(ExecutorError::engine(
+                    format!("inspect image `{reference}`"),
+                    &error,
+                ));
+            }
+        };
+        let config = inspect.config.unwrap_or_default();
+        let mut volumes = config.volumes.unwrap_or_default();
+        volumes.sort();
+        let healthcheck = config
+            .healthcheck
+            .and_then(|check| check.test)
+            .and_then(|test| test.first().cloned())
+            .is_some_and(|kind| kind != "NONE");
+        images.insert(
+            reference.clone(),
+            ObservedImage {
+                id: inspect.id.unwrap_or_default(),
+                volumes,
+                healthcheck,
+            },
+        );
+    }
+    Ok(images)
+}

@@ -1,0 +1,132 @@
+//! Progress reporting while a plan is applied. The executor calls a
+//! [`Progress`] as steps start and end; [`StderrProgress`] prints lines in
+//! the style of Docker Compose (`Container p-web-1  Created`) to stderr,
+//! since stdout is reserved for artefacts.
+
+use berth_planner::plan::{Step, StepAction};
+
+use crate::error::StepError;
+
+/// Receives the progress of an apply. Called from the task that runs the
+/// steps, possibly for several steps in flight at once.
+pub trait Progress: Send + Sync {
+    /// A step was started.
+    fn step_started(&self, step: &Step);
+    /// A step finished successfully.
+    fn step_finished(&self, step: &Step);
+    /// A step failed with `error`.
+    fn step_failed(&self, step: &Step, error: &StepError);
+}
+
+/// Discards all progress.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn step_started(&self, _step: &Step) {}
+    fn step_finished(&self, _step: &Step) {}
+    fn step_failed(&self, _step: &Step, _error: &StepError) {}
+}
+
+/// Prints one line per event to stderr: the resource kind, its name, two
+/// spaces, and the status word.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct StderrProgress;
+
+impl Progress for StderrProgress {
+    fn step_started(&self, step: &Step) {
+        let label = StepLabel::of(&step.action);
+        eprintln!("{} {}  {}", label.kind, label.name, label.started);
+    }
+
+    fn step_finished(&self, step: &Step) {
+        let label = StepLabel::of(&step.action);
+        eprintln!("{} {}  {}", label.kind, label.name, label.finished);
+    }
+
+    fn step_failed(&self, step: &Step, error: &StepError) {
+        let label = StepLabel::of(&step.action);
+        eprintln!("{} {}  Error: {error}", label.kind, label.name);
+    }
+}
+
+/// How a step reads in progress output.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StepLabel {
+    /// `Container`, `Network`, `Volume` or `Service`.
+    pub kind: &'static str,
+    /// The resource's name.
+    pub name: String,
+    /// Status while the step runs: `Creating`, `Starting`, ...
+    pub started: String,
+    /// Status once it finished: `Created`, `Started`, ...
+    pub finished: String,
+}
+
+impl StepLabel {
+    /// The label of a step action.
+    pub fn of(action: &StepAction) -> StepLabel {
+        let label = |kind, name: &str, started: &str, finished: &str| StepLabel {
+            kind,
+            name: name.to_owned(),
+            started: started.to_owned(),
+            finished: finished.to_owned(),
+        };
+        match action {
+            StepAction::CreateNetwork { name, .. } => label("Network", name, "Creating", "Created"),
+            StepAction::RemoveNetwork { name, .. } => label("Network", name, "Removing", "Removed"),
+            StepAction::ConnectNetwork {
+                container, network, ..
+            } => StepLabel {
+                kind: "Container",
+                name: container.clone(),
+                started: format!("Connecting to {network}"),
+                finished: format!("Connected to {network}"),
+            },
+            StepAction::DisconnectNetwork { container, network } => StepLabel {
+                kind: "Container",
+                name: container.clone(),
+                started: format!("Disconnecting from {network}"),
+                finished: format!("Disconnected from {network}"),
+            },
+            StepAction::CreateVolume { name, .. } => label("Volume", name, "Creating", "Created"),
+            StepAction::RemoveVolume { name } => label("Volume", name, "Removing", "Removed"),
+            StepAction::CreateContainer { name, .. } => {
+                label("Container", name, "Creating", "Created")
+            }
+            StepAction::StartContainer { container } => {
+                label("Container", &container.name, "Starting", "Started")
+            }
+            StepAction::StopContainer { container, .. } => {
+                label("Container", &container.name, "Stopping", "Stopped")
+            }
+            StepAction::RemoveContainer { container, .. } => {
+                label("Container", &container.name, "Removing", "Removed")
+            }
+            StepAction::RenameContainer { container, to } => StepLabel {
+                kind: "Container",
+                name: container.name.clone(),
+                started: format!("Renaming to {to}"),
+                finished: format!("Renamed to {to}"),
+            },
+            StepAction::UnpauseContainer { container } => {
+                label("Container", &container.name, "Unpausing", "Unpaused")
+            }
+            StepAction::Wait {
+                service, condition, ..
+            } => {
+                let finished = match condition {
+                    berth_planner::plan::WaitCondition::Healthy => "Healthy",
+                    berth_planner::plan::WaitCondition::CompletedSuccessfully => "Completed",
+                };
+                label("Service", service, "Waiting", finished)
+            }
+        }
+    }
+}
+
+/// The resource a step acts on, for error messages: ``container `p-web-1` ``.
+pub(crate) fn subject(action: &StepAction) -> String {
+    let label = StepLabel::of(action);
+    format!("{} `{}`", label.kind.to_lowercase(), label.name)
+}

@@ -1,0 +1,206 @@
+//! One engine call per step, made exactly as the plan wrote it. A step
+//! that names a container by id acts on that id, so a container replaced
+//! behind the plan's back is reported instead of acted on by name.
+
+use berth_planner::plan::{ContainerRef, StepAction};
+use bollard::Docker;
+use bollard::models::{
+    EndpointSettings, NetworkConnectRequest, NetworkCreateRequest, NetworkDisconnectRequest,
+    VolumeCreateRequest,
+};
+use bollard::query_parameters::{
+    CreateContainerOptions, InspectNetworkOptions, RemoveContainerOptions, RemoveVolumeOptions,
+    RenameContainerOptions, StartContainerOptions, StopContainerOptions,
+};
+
+use crate::create::{convert_body, prepare_body};
+use crate::error::{StepError, status_of};
+use crate::wait::wait;
+
+/// Runs one step against the engine.
+pub(crate) async fn run_step(docker: &Docker, action: &StepAction) -> Result<(), StepError> {
+    match action {
+        StepAction::CreateNetwork { name, body } => create_network(docker, name, body).await,
+        StepAction::RemoveNetwork { name, id } => docker
+            .remove_network(id)
+            .await
+            .map_err(|error| StepError::engine(format!("remove network `{name}`"), &error)),
+        StepAction::ConnectNetwork {
+            container,
+            network,
+            endpoint,
+        } => {
+            let subject = format!("endpoint of `{container}` on network `{network}`");
+            let endpoint: EndpointSettings = convert_body(&subject, endpoint)?;
+            let request = NetworkConnectRequest {
+                container: container.clone(),
+                endpoint_config: Some(endpoint),
+            };
+            docker
+                .connect_network(network, request)
+                .await
+                .map_err(|error| {
+                    let action = format!("connect container `{container}` to network `{network}`");
+                    StepError::engine(action, &error)
+                })
+        }
+        StepAction::DisconnectNetwork { container, network } => {
+            let request = NetworkDisconnectRequest {
+                container: container.clone(),
+                force: None,
+            };
+            docker
+                .disconnect_network(network, request)
+                .await
+                .map_err(|error| {
+                    let action =
+                        format!("disconnect container `{container}` from network `{network}`");
+                    StepError::engine(action, &error)
+                })
+        }
+        StepAction::CreateVolume { name, body } => {
+            let request: VolumeCreateRequest = convert_body(&format!("volume `{name}`"), body)?;
+            docker
+                .create_volume(request)
+                .await
+                .map(|_| ())
+                .map_err(|error| StepError::engine(format!("create volume `{name}`"), &error))
+        }
+        StepAction::RemoveVolume { name } => docker
+            .remove_volume(name, None::<RemoveVolumeOptions>)
+            .await
+            .map_err(|error| StepError::engine(format!("remove volume `{name}`"), &error)),
+        StepAction::CreateContainer {
+            name,
+            body,
+            hash_input,
+        } => {
+            let body = prepare_body(docker, name, body, hash_input.as_ref()).await?;
+            let options = CreateContainerOptions {
+                name: Some(name.clone()),
+                ..Default::default()
+            };
+            let created = docker
+                .create_container(Some(options), body)
+                .await
+                .map_err(|error| StepError::engine(format!("create container `{name}`"), &error))?;
+            tracing::debug!(name, id = created.id, "created a container");
+            Ok(())
+        }
+        StepAction::StartContainer { container } => {
+            let result = docker
+                .start_container(target(container), None::<StartContainerOptions>)
+                .await;
+            on_container(container, "start", result)
+        }
+        StepAction::StopContainer {
+            container,
+            timeout_seconds,
+        } => {
+            let options = StopContainerOptions {
+                t: timeout_seconds.map(|seconds| seconds.clamp(0, i64::from(i32::MAX)) as i32),
+                signal: None,
+            };
+            let result = docker
+                .stop_container(target(container), Some(options))
+                .await;
+            on_container(container, "stop", result)
+        }
+        StepAction::RemoveContainer {
+            container,
+            remove_volumes,
+        } => {
+            // Never forced: the plan stops a container before removing it,
+            // and a running one here means the plan no longer fits.
+            let options = RemoveContainerOptions {
+                v: *remove_volumes,
+                force: false,
+                link: false,
+            };
+            let result = docker
+                .remove_container(target(container), Some(options))
+                .await;
+            on_container(container, "remove", result)
+        }
+        StepAction::RenameContainer { container, to } => {
+            let options = RenameContainerOptions { name: to.clone() };
+            let result = docker.rename_container(target(container), options).await;
+            on_container(container, &format!("rename to `{to}`"), result)
+        }
+        StepAction::UnpauseContainer { container } => {
+            let result = docker.unpause_container(target(container)).await;
+            on_container(container, "unpause", result)
+        }
+        StepAction::Wait {
+            service,
+            containers,
+            condition,
+            timeout_seconds,
+        } => wait(docker, service, containers, *condition, *timeout_seconds).await,
+    }
+}
+
+/// What the engine is asked to act on: the recorded id when there is one.
+fn target(container: &ContainerRef) -> &str {
+    container.id.as_deref().unwrap_or(&container.name)
+}
+
+/// The result of a call on a container, with a 404 on a recorded id
+/// reported as the container being gone.
+fn on_container(
+    container: &ContainerRef,
+    verb: &str,
+    result: Result<(), bollard::errors::Error>,
+) -> Result<(), StepError> {
+    result.map_err(|error| match (&container.id, status_of(&error)) {
+        (Some(id), Some(404)) => StepError::ContainerGone {
+            name: container.name.clone(),
+            id: id.clone(),
+        },
+        _ => StepError::engine(format!("{verb} container `{}`", container.name), &error),
+    })
+}
+
+async fn create_network(
+    docker: &Docker,
+    name: &str,
+    body: &berth_planner::engine_body::NetworkBody,
+) -> Result<(), StepError> {
+    let request: NetworkCreateRequest = convert_body(&format!("network `{name}`"), body)?;
+    // Engines before API 1.44 create a second network of the same name
+    // unless asked to check, and bollard's model no longer carries that
+    // flag: so a clash is looked for first, by exact name.
+    match docker
+        .inspect_network(name, None::<InspectNetworkOptions>)
+        .await
+    {
+        Ok(existing) if existing.name.as_deref() == Some(name) => {
+            return Err(StepError::NetworkExists {
+                name: name.to_owned(),
+                message: String::new(),
+            });
+        }
+        Ok(_) => {}
+        Err(error) if status_of(&error) == Some(404) => {}
+        Err(error) => {
+            return Err(StepError::engine(
+                format!("inspect network `{name}`"),
+                &error,
+            ));
+        }
+    }
+    match docker.create_network(request).await {
+        Ok(created) => {
+            tracing::debug!(name, id = created.id, "created a network");
+            Ok(())
+        }
+        Err(error) if status_of(&error) == Some(409) => Err(StepError::NetworkExists {
+            name: name.to_owned(),
+            message: crate::error::engine_message(&error).1,
+        }),
+        Err(error) => Err(StepError::engine(
+            format!("create network `{name}`"),
+            &error,
+        )),
+    }
+}

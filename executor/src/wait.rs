@@ -1,0 +1,140 @@
+//! Wait steps: poll a service's containers every 500 ms until the
+//! condition holds, and fail as soon as a container is in a state that can
+//! never satisfy it, so that a dependency that already exited is reported
+//! at once instead of waited on forever.
+
+use std::time::Duration;
+
+use berth_planner::plan::WaitCondition;
+use bollard::Docker;
+use bollard::models::{ContainerStateStatusEnum, HealthStatusEnum};
+use bollard::query_parameters::InspectContainerOptions;
+use tokio::time::Instant;
+
+use crate::error::StepError;
+
+/// How often containers are inspected while waiting, as Docker Compose does.
+const POLL_INTERVAL: Duration = Duration::from_millis(500);
+
+/// What one poll found.
+enum Poll {
+    Satisfied,
+    Pending,
+}
+
+/// Waits until `condition` holds for `containers` of `service`. A timeout
+/// of 0 waits without limit.
+pub(crate) async fn wait(
+    docker: &Docker,
+    service: &str,
+    containers: &[String],
+    condition: WaitCondition,
+    timeout_seconds: u64,
+) -> Result<(), StepError> {
+    let deadline =
+        (timeout_seconds > 0).then(|| Instant::now() + Duration::from_secs(timeout_seconds));
+    loop {
+        let poll = match condition {
+            WaitCondition::Healthy => poll_healthy(docker, containers).await?,
+            WaitCondition::CompletedSuccessfully => {
+                poll_completed(docker, service, containers).await?
+            }
+        };
+        if let Poll::Satisfied = poll {
+            return Ok(());
+        }
+        // The deadline is checked only after an unsatisfied poll, so a
+        // condition met exactly at the deadline still counts as met.
+        if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
+            return Err(StepError::WaitTimedOut {
+                service: service.to_owned(),
+                seconds: timeout_seconds,
+                goal: match condition {
+                    WaitCondition::Healthy => "healthy",
+                    WaitCondition::CompletedSuccessfully => "complete",
+                },
+            });
+        }
+        tokio::time::sleep(POLL_INTERVAL).await;
+    }
+}
+
+/// Status and health of one container, as the engine reports them now.
+struct Observed {
+    status: Option<ContainerStateStatusEnum>,
+    health: Option<HealthStatusEnum>,
+    exit_code: i64,
+}
+
+async fn inspect(docker: &Docker, name: &str) -> Result<Observed, StepError> {
+    let inspect = docker
+        .inspect_container(name, None::<InspectContainerOptions>)
+        .await
+        .map_err(|error| StepError::engine(format!("inspect container `{name}`"), &error))?;
+    let state = inspect.state.unwrap_or_default();
+    Ok(Observed {
+        status: state.status,
+        health: state
+            .health
+            .and_then(|health| health.status)
+            .filter(|status| !matches!(status, HealthStatusEnum::EMPTY | HealthStatusEnum::NONE)),
+        exit_code: state.exit_code.unwrap_or(0),
+    })
+}
+
+async fn poll_healthy(docker: &Docker, containers: &[String]) -> Result<Poll, StepError> {
+    let mut all_healthy = true;
+    for name in containers {
+        let observed = inspect(docker, name).await?;
+        if matches!(
+            observed.status,
+            Some(ContainerStateStatusEnum::EXITED | ContainerStateStatusEnum::DEAD)
+        ) {
+            return Err(StepError::Exited {
+                name: name.clone(),
+                code: observed.exit_code,
+            });
+        }
+        match observed.health {
+            None => return Err(StepError::NoHealthcheck { name: name.clone() }),
+            Some(HealthStatusEnum::HEALTHY) => {}
+            Some(HealthStatusEnum::UNHEALTHY) => {
+                return Err(StepError::Unhealthy { name: name.clone() });
+            }
+            Some(_) => all_healthy = false,
+        }
+    }
+    Ok(if all_healthy {
+        Poll::Satisfied
+    } else {
+        Poll::Pending
+    })
+}
+
+/// The first exited container decides, as in Docker Compose: the other
+/// replicas are not looked at once one has exited.
+async fn poll_completed(
+    docker: &Docker,
+    service: &str,
+    containers: &[String],
+) -> Result<Poll, StepError> {
+    for name in containers {
+        let observed = inspect(docker, name).await?;
+        // A dead container never exits cleanly, so it fails the wait
+        // rather than leaving it to hang.
+        if matches!(
+            observed.status,
+            Some(ContainerStateStatusEnum::EXITED | ContainerStateStatusEnum::DEAD)
+        ) {
+            if observed.exit_code == 0 && observed.status == Some(ContainerStateStatusEnum::EXITED)
+            {
+                return Ok(Poll::Satisfied);
+            }
+            return Err(StepError::NotCompleted {
+                service: service.to_owned(),
+                code: observed.exit_code,
+            });
+        }
+    }
+    Ok(Poll::Pending)
+}
