@@ -13,3 +13,4 @@ pub mod config_json;
 pub mod engine_body;
 pub mod plan;
 pub mod snapshot;
+pub mod render;
