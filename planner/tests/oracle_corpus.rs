@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use berth_planner::config_json::render_config_json;
 use berth_planner::hash::{go_json_indented, service_config_hash};
 use berth_planner::load::{FileSource, LoadError, LoadRequest, load};
+use berth_planner::model::Project;
 
 /// Cases that use fields berth does not support yet, with those fields.
 /// Loading them must fail with a "not supported" error.
@@ -138,7 +139,35 @@ fn check_valid(case: &Path, number: &str) -> Result<(), String> {
             "config differs\n--- expected\n{expected}\n--- berth\n{actual}"
         ));
     }
+    check_config_hashes(case, &loaded.project)?;
     check_created_hashes(case, number, &request)
+}
+
+/// Compares with `config --hash`, which hashes the model before the
+/// create-time rewrites. Skipped where it hashes something else: services
+/// with `env_file` (not read by that command) and cases whose output holds
+/// the absolute path of the folder it was generated in.
+fn check_config_hashes(case: &Path, project: &Project) -> Result<(), String> {
+    let Ok(hashes) = fs::read_to_string(case.join("hashes.txt")) else {
+        return Ok(());
+    };
+    let compose_file = fs::read_to_string(case.join("compose.yaml")).unwrap_or_default();
+    let expected = fs::read_to_string(case.join("expected.json")).unwrap_or_default();
+    if compose_file.contains("env_file") || expected.contains("@CASE_DIR@") {
+        return Ok(());
+    }
+    for line in hashes.lines() {
+        let Some((name, hash)) = line.split_once(' ') else {
+            continue;
+        };
+        let actual = project.services.get(name).map(service_config_hash);
+        if actual.as_deref() != Some(hash) {
+            return Err(format!(
+                "config --hash of {name}: compose {hash}, berth {actual:?}"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Compares berth's hashes with the labels of the containers Compose

@@ -19,6 +19,7 @@ mod normalize;
 mod ports;
 mod resources;
 mod service;
+mod service_fields;
 mod volumes;
 mod yaml;
 
@@ -330,3 +331,6 @@ fn project_name(
     }
     Ok(name)
 }
+
+#[cfg(test)]
+mod tests;

@@ -22,7 +22,7 @@ const LONG_KEYS: &[&str] = &[
 /// Parses a `ports` list.
 pub(crate) fn parse_ports(node: &Node, at: At<'_>) -> Result<Vec<PortConfig>, LoadError> {
     let Node::Seq(items) = node else {
-        return Err(at.must_be("a array", node));
+        return Err(at.must_be("a list", node));
     };
     let mut ports = Vec::new();
     for (i, item) in items.iter().enumerate() {
@@ -188,7 +188,7 @@ fn port_number(text: &str, at: At<'_>) -> Result<u32, LoadError> {
 /// Reads `expose`: ports or ranges, kept as written.
 pub(crate) fn parse_expose(node: &Node, at: At<'_>) -> Result<Vec<String>, LoadError> {
     let Node::Seq(items) = node else {
-        return Err(at.must_be("a array", node));
+        return Err(at.must_be("a list", node));
     };
     items
         .iter()

@@ -127,7 +127,7 @@ fn ipam(value: &Node, at: At<'_>) -> Result<Ipam, LoadError> {
     if let Some(config) = map.get("config") {
         let key = join(at.key, "config");
         let Node::Seq(pools) = config else {
-            return Err(At::new(at.file, &key).must_be("a array", config));
+            return Err(At::new(at.file, &key).must_be("a list", config));
         };
         for (i, pool) in pools.iter().enumerate() {
             let key = format!("{key}[{i}]");

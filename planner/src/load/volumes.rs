@@ -28,7 +28,7 @@ pub(crate) fn parse_volumes(
     base: &PathBase<'_>,
 ) -> Result<Vec<ServiceVolume>, LoadError> {
     let Node::Seq(items) = node else {
-        return Err(at.must_be("a array", node));
+        return Err(at.must_be("a list", node));
     };
     items
         .iter()
