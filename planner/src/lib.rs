@@ -13,4 +13,5 @@ pub mod config_json;
 pub mod engine_body;
 pub mod plan;
 pub mod snapshot;
+pub mod container_spec;
 pub mod render;
