@@ -1,6 +1,6 @@
-//! What `docker compose config --format json` and `config --hash` print,
-//! rendered from berth's model, so berth's view of a project can be
-//! compared with Docker Compose's.
+//! Renderings of berth's model in the formats of
+//! `docker compose config --format json` and `config --hash`, so berth's
+//! view of a project can be compared with Docker Compose's.
 
 use serde_json::Value;
 
@@ -29,7 +29,7 @@ fn escape_dollars(value: Value) -> Value {
 }
 
 /// Renders `service hash` lines, sorted by service, for the named
-/// services (all when `services` is empty or holds `*`), like
+/// services (all when `services` is empty or contains `*`), like
 /// `config --hash`.
 ///
 /// The hashes are those of the container label. They differ from what

@@ -3,7 +3,7 @@
 //! volumes it created plan as unchanged.
 //!
 //! A hash is the SHA-256 of the compact JSON that Go's `encoding/json`
-//! would write for the object, so this module also holds an encoder that
+//! would write for the object, so this module also contains an encoder that
 //! writes bytes identical to Go's: `<`, `>`, `&`, U+2028 and U+2029
 //! escaped, other control characters as lower-case `\u00xx`, everything
 //! else as raw UTF-8, numbers as given.
@@ -112,7 +112,7 @@ fn sha256_hex(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
 }
 
-/// The service part of the hash input: the service as `config` prints it,
+/// Builds the hash input of a service: the service as `config` prints it,
 /// without the keys Compose clears.
 pub fn service_hash_input(service: &Service) -> Value {
     let mut value = serde_json::to_value(service).unwrap_or(Value::Null);
@@ -127,7 +127,7 @@ pub fn service_hash_input(service: &Service) -> Value {
     value
 }
 
-/// The config hash of a service's containers.
+/// Computes the config hash of a service's containers.
 ///
 /// The service must already carry the rewrites Compose makes when it
 /// creates containers: `service:NAME` in `network_mode`, `ipc` and `pid`
@@ -138,14 +138,14 @@ pub fn service_config_hash(service: &Service) -> String {
     sha256_hex(&go_json_compact(&service_hash_input(service)))
 }
 
-/// The config hash Compose puts on a network it creates.
+/// Computes the config hash Compose puts on a network it creates.
 pub fn network_config_hash(network: &Network) -> String {
     let value = serde_json::to_value(network).unwrap_or(Value::Null);
     sha256_hex(&go_json_compact(&value))
 }
 
-/// The config hash Compose puts on a volume it creates: the volume as
-/// printed, with `"driver":"local"` after `"name"` when no driver is set.
+/// Computes the config hash Compose puts on a volume it creates: the
+/// volume as printed, with `"driver":"local"` after `"name"` when no driver is set.
 pub fn volume_config_hash(volume: &Volume) -> String {
     let value = serde_json::to_value(volume).unwrap_or(Value::Null);
     let value = match value {

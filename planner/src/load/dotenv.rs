@@ -13,7 +13,7 @@ use super::interpolate::substitute;
 pub(crate) type EnvEntry = (String, Option<String>);
 
 /// Parses an env file. `lookup` resolves variables used in values and
-/// bare names; it is consulted before the file's own earlier entries,
+/// bare names. It is consulted before the file's own earlier entries,
 /// because variables set by the caller win over the file.
 pub(crate) fn parse(
     text: &str,

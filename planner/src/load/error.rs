@@ -1,12 +1,12 @@
 //! Errors of the Compose loader.
 //!
-//! Messages follow Docker Compose's wording where it has one, so a person
-//! who knows Compose recognizes them, and always name the file, the key
-//! path and the offending value.
+//! Messages follow Docker Compose's wording where it has one, so Compose
+//! users recognize them. Each names the file (or the compose files of the
+//! project), the key path or the service, and the offending value.
 
 use std::path::PathBuf;
 
-/// Why a Compose project could not be loaded.
+/// An error that stops a Compose project from loading.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum LoadError {
@@ -42,7 +42,7 @@ pub enum LoadError {
         /// The parser's message, with the line and column.
         message: String,
     },
-    /// The file holds no document.
+    /// The file contains no YAML document.
     #[error("empty compose file {}", path.display())]
     EmptyFile {
         /// The absolute path.
@@ -55,7 +55,7 @@ pub enum LoadError {
         path: PathBuf,
         /// Dotted key path, such as `services.app.user`.
         key: String,
-        /// What is wrong and what is expected.
+        /// The problem and the expected type.
         message: String,
     },
     /// A field Compose accepts but berth cannot honour yet.
@@ -75,7 +75,7 @@ pub enum LoadError {
         key: String,
         /// The value as written.
         value: String,
-        /// What would have been accepted.
+        /// The accepted form.
         expected: String,
     },
     /// A `${VAR:?message}` or `${VAR?message}` variable is missing.
@@ -110,7 +110,7 @@ pub enum LoadError {
         path: PathBuf,
         /// 1-based line number.
         line: usize,
-        /// What is wrong.
+        /// The syntax problem.
         message: String,
     },
     /// A required `env_file` does not exist.
@@ -128,7 +128,7 @@ pub enum LoadError {
     Project {
         /// The compose files, comma-separated.
         files: String,
-        /// What is wrong, naming the service and the value.
+        /// The problem, naming the service and the value.
         message: String,
     },
     /// `depends_on` and the implicit dependencies form a cycle.

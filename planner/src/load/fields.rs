@@ -1,5 +1,5 @@
 //! Typed reads of YAML values with Compose-shaped error messages. Each
-//! reader takes the file and the dotted key path so that an error can say
+//! reader takes the file and the dotted key path, so an error names
 //! where the value is and what was expected.
 
 use std::path::{Path, PathBuf};
@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use super::error::LoadError;
 use super::yaml::Node;
 
-/// Where a value comes from: the file and its key path.
+/// The location of a value: the file and its key path.
 #[derive(Clone, Copy)]
 pub(crate) struct At<'a> {
     pub(crate) file: &'a Path,
@@ -19,7 +19,7 @@ impl<'a> At<'a> {
         At { file, key }
     }
 
-    /// A schema error: the value has the wrong type.
+    /// Builds a schema error: the value has the wrong type.
     pub(crate) fn must_be(&self, expected: &str, node: &Node) -> LoadError {
         LoadError::Schema {
             path: self.file.to_path_buf(),
@@ -28,7 +28,7 @@ impl<'a> At<'a> {
         }
     }
 
-    /// A value of the right type that cannot be used.
+    /// Builds the error for a value of the right type that cannot be used.
     pub(crate) fn invalid(
         &self,
         value: impl Into<String>,
@@ -42,7 +42,7 @@ impl<'a> At<'a> {
         }
     }
 
-    /// A field that berth does not handle yet.
+    /// Builds the error for a field that berth does not handle yet.
     pub(crate) fn unsupported(&self) -> LoadError {
         LoadError::Unsupported {
             path: self.file.to_path_buf(),
@@ -69,7 +69,7 @@ pub(crate) fn index(parent: &str, index: usize) -> String {
     format!("{parent}[{index}]")
 }
 
-/// A string; the schema accepts no other scalar here.
+/// Reads a string. The schema accepts no other scalar here.
 pub(crate) fn string(node: &Node, at: At<'_>) -> Result<String, LoadError> {
     match node {
         Node::Str(s) => Ok(s.clone()),
@@ -77,13 +77,13 @@ pub(crate) fn string(node: &Node, at: At<'_>) -> Result<String, LoadError> {
     }
 }
 
-/// A string that Compose omits when empty.
+/// Reads a string that Compose omits when empty.
 pub(crate) fn non_empty_string(node: &Node, at: At<'_>) -> Result<Option<String>, LoadError> {
     let s = string(node, at)?;
     Ok((!s.is_empty()).then_some(s))
 }
 
-/// A string, or a number written without quotes (ports, `expose`).
+/// Reads a string, or a number written without quotes (ports, `expose`).
 pub(crate) fn string_or_number(node: &Node, at: At<'_>) -> Result<String, LoadError> {
     match node {
         Node::Str(_) | Node::Int(_) | Node::Float(_) => node
@@ -93,7 +93,7 @@ pub(crate) fn string_or_number(node: &Node, at: At<'_>) -> Result<String, LoadEr
     }
 }
 
-/// A boolean; interpolated values arrive as the strings `true`/`false`.
+/// Reads a boolean. Interpolated values arrive as strings such as `true`.
 pub(crate) fn boolean(node: &Node, at: At<'_>) -> Result<bool, LoadError> {
     match node {
         Node::Bool(b) => Ok(*b),
@@ -106,7 +106,7 @@ pub(crate) fn boolean(node: &Node, at: At<'_>) -> Result<bool, LoadError> {
     }
 }
 
-/// A non-negative integer; interpolated values arrive as digit strings.
+/// Reads a non-negative integer. Interpolated values arrive as digit strings.
 pub(crate) fn unsigned(node: &Node, at: At<'_>) -> Result<u64, LoadError> {
     match node {
         Node::Int(i) => {
@@ -120,7 +120,7 @@ pub(crate) fn unsigned(node: &Node, at: At<'_>) -> Result<u64, LoadError> {
     }
 }
 
-/// A signed integer; interpolated values arrive as digit strings.
+/// Reads a signed integer. Interpolated values arrive as digit strings.
 pub(crate) fn integer(node: &Node, at: At<'_>) -> Result<i64, LoadError> {
     match node {
         Node::Int(i) => Ok(*i),
@@ -132,7 +132,7 @@ pub(crate) fn integer(node: &Node, at: At<'_>) -> Result<i64, LoadError> {
     }
 }
 
-/// A list of strings, or one string standing for a list of one.
+/// Reads a list of strings, or one string as a list of one.
 pub(crate) fn string_or_list(node: &Node, at: At<'_>) -> Result<Vec<String>, LoadError> {
     match node {
         Node::Str(s) => Ok(vec![s.clone()]),
@@ -141,7 +141,7 @@ pub(crate) fn string_or_list(node: &Node, at: At<'_>) -> Result<Vec<String>, Loa
     }
 }
 
-/// A list of strings.
+/// Reads a list of strings.
 pub(crate) fn string_list(node: &Node, at: At<'_>) -> Result<Vec<String>, LoadError> {
     match node {
         Node::Seq(items) => string_items(items, at),
@@ -166,7 +166,7 @@ fn string_items(items: &[Node], at: At<'_>) -> Result<Vec<String>, LoadError> {
         .collect()
 }
 
-/// A mapping, as its entries.
+/// Reads a mapping.
 pub(crate) fn mapping<'n>(
     node: &'n Node,
     at: At<'_>,

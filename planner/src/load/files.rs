@@ -1,4 +1,4 @@
-//! Which files make up the project, where the project directory is, the
+//! Discovery of the compose files and the project directory, the
 //! environment used for substitution (`.env` or `--env-file`, overridden
 //! by the process environment), and the service `env_file`s.
 
@@ -15,7 +15,7 @@ use crate::model::Service;
 
 /// Reads files for the loader, which does no I/O itself.
 pub trait FileSource {
-    /// The content of `path` (absolute), or `None` when it does not exist.
+    /// Reads `path` (absolute). Returns `None` when it does not exist.
     fn read(&self, path: &Path) -> std::io::Result<Option<String>>;
 }
 
@@ -50,7 +50,7 @@ pub(crate) struct ResolvedFiles {
     pub(crate) env: BTreeMap<String, String>,
 }
 
-/// What `env_file` entries need.
+/// The environment and directory that `env_file` entries resolve against.
 pub(crate) struct EnvContext<'a> {
     pub(crate) env: &'a BTreeMap<String, String>,
     pub(crate) project_dir: &'a Path,

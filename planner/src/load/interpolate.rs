@@ -9,7 +9,7 @@ use std::path::Path;
 use super::error::LoadError;
 use super::yaml::Node;
 
-/// Why a template could not be substituted.
+/// A failure to substitute a template.
 #[derive(Debug, PartialEq)]
 pub(crate) enum SubstError {
     /// `${VAR:?msg}` or `${VAR?msg}` with the variable missing.

@@ -32,8 +32,8 @@ pub(crate) fn parse_ports(node: &Node, at: At<'_>) -> Result<Vec<PortConfig>, Lo
     Ok(ports)
 }
 
-/// The identity of one `ports` entry for merging files: two entries that
-/// publish the same ports are the same entry.
+/// Returns the identity of one `ports` entry for merging files, because
+/// two entries that publish the same ports are the same entry.
 pub(crate) fn dedup_key(node: &Node) -> Option<String> {
     let ports = parse_entry(node, At::new(Path::new(""), "")).ok()?;
     Some(format!("{ports:?}"))

@@ -1,6 +1,6 @@
 //! Top-level `networks` and `volumes`: their options, and the names
 //! Compose gives them (`<project>_<key>`, or the key itself for an
-//! external resource, unless `name:` says otherwise).
+//! external resource, unless `name:` sets one).
 
 use std::collections::BTreeMap;
 
@@ -106,8 +106,8 @@ fn external(value: &Node, at: At<'_>) -> Result<bool, LoadError> {
     }
 }
 
-/// A `KEY=value` list or a mapping whose values become strings; a bare
-/// key has an empty value.
+/// Reads a `KEY=value` list or a mapping into strings. A bare key gets an
+/// empty value.
 fn string_map(value: &Node, at: At<'_>) -> Result<BTreeMap<String, String>, LoadError> {
     Ok(key_values(value, at)?
         .into_iter()

@@ -1,4 +1,4 @@
-//! One service: checks its keys against what Compose knows and berth
+//! One service: checks its keys against what Compose accepts and berth
 //! supports, canonicalizes the shapes that merging depends on, and turns
 //! the merged mapping into the model's `Service`.
 
@@ -314,7 +314,7 @@ pub(crate) fn convert(
             "volumes" => service.volumes = parse_volumes(value, f, base)?,
             "volumes_from" => service.volumes_from = string_list(value, f)?,
             "working_dir" => service.working_dir = non_empty_string(value, f)?,
-            // `env_file` is read by the loader, which knows the files.
+            // The loader reads `env_file`, because it has the file source.
             "env_file" => {}
             _ => return Err(f.unsupported()),
         }

@@ -37,7 +37,7 @@ fn err(request: &LoadRequest, source: &BTreeMap<PathBuf, String>) -> String {
 const APP: &str = "services:\n  app:\n    image: busybox\n";
 
 #[test]
-fn default_files_are_found_in_parents_with_their_override() {
+fn default_files_found_in_parent() {
     let source = files(&[
         ("/work/My_App/compose.yaml", APP),
         (
@@ -80,7 +80,7 @@ fn compose_file_variable_lists_files() {
 }
 
 #[test]
-fn process_environment_beats_dotenv_and_env_file_flag_replaces_it() {
+fn process_environment_beats_dotenv() {
     let source = files(&[
         (
             "/p/compose.yaml",

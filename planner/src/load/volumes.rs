@@ -15,7 +15,7 @@ const PROPAGATIONS: &[&str] = &[
     "shared", "rshared", "slave", "rslave", "private", "rprivate",
 ];
 
-/// What relative and `~` paths resolve against.
+/// The directories that relative and `~` paths resolve against.
 pub(crate) struct PathBase<'a> {
     pub(crate) project_dir: &'a Path,
     pub(crate) home: Option<&'a str>,
@@ -45,8 +45,8 @@ pub(crate) fn parse_volumes(
         .collect()
 }
 
-/// The container path of a `volumes` entry, which identifies it when files
-/// are merged.
+/// Returns the container path of a `volumes` entry, which identifies it
+/// when files are merged.
 pub(crate) fn target_of(node: &Node) -> Option<String> {
     match node {
         Node::Str(text) => {
@@ -180,56 +180,26 @@ fn parse_long(
         volume: None,
         tmpfs: None,
     };
-    let options_of =
-        |name: &str| -> Option<(&Node, String)> { map.get(name).map(|n| (n, field(name))) };
+    let options = |name: &str| map.get(name).map(|node| (node, field(name)));
     match kind.as_str() {
         "bind" => {
             let source = source.ok_or_else(|| {
                 At::new(at.file, &field("source")).invalid("", "the host path of the bind mount")
             })?;
             volume.source = Some(absolute(&source, base));
-            let mut bind = BindOptions {
-                create_host_path: true,
-                ..BindOptions::default()
+            let bind = match options("bind") {
+                Some((node, key)) => bind_options(node, At::new(at.file, &key))?,
+                None => BindOptions {
+                    create_host_path: true,
+                    ..BindOptions::default()
+                },
             };
-            if let Some((node, key)) = options_of("bind") {
-                let at = At::new(at.file, &key);
-                let options = mapping(node, at)?;
-                known_keys(
-                    options,
-                    &["propagation", "create_host_path", "selinux", "recursive"],
-                    at,
-                )?;
-                for (name, value) in options {
-                    let key = join(&key, name);
-                    let at = At::new(at.file, &key);
-                    match name.as_str() {
-                        "propagation" => bind.propagation = Some(string(value, at)?),
-                        "create_host_path" => bind.create_host_path = boolean(value, at)?,
-                        "selinux" => bind.selinux = Some(string(value, at)?),
-                        _ => bind.recursive = Some(string(value, at)?),
-                    }
-                }
-            }
             volume.bind = Some(bind);
         }
         "volume" => {
             volume.source = source;
-            if let Some((node, key)) = options_of("volume") {
-                let at = At::new(at.file, &key);
-                let options = mapping(node, at)?;
-                known_keys(options, &["nocopy", "subpath", "labels"], at)?;
-                let mut parsed = VolumeOptions::default();
-                for (name, value) in options {
-                    let key = join(&key, name);
-                    let at = At::new(at.file, &key);
-                    match name.as_str() {
-                        "nocopy" => parsed.nocopy = boolean(value, at)?,
-                        "subpath" => parsed.subpath = Some(string(value, at)?),
-                        _ => return Err(at.unsupported()),
-                    }
-                }
-                volume.volume = Some(parsed);
+            if let Some((node, key)) = options("volume") {
+                volume.volume = Some(volume_options(node, At::new(at.file, &key))?);
             }
         }
         "tmpfs" => {
@@ -237,31 +207,8 @@ fn parse_long(
                 return Err(At::new(at.file, &field("source"))
                     .invalid(source, "no source for a tmpfs mount"));
             }
-            if let Some((node, key)) = options_of("tmpfs") {
-                let at = At::new(at.file, &key);
-                let options = mapping(node, at)?;
-                known_keys(options, &["size", "mode"], at)?;
-                let mut parsed = TmpfsOptions::default();
-                for (name, value) in options {
-                    let key = join(&key, name);
-                    let at = At::new(at.file, &key);
-                    match name.as_str() {
-                        "size" => {
-                            parsed.size =
-                                Some(byte_size(&string_or_number(value, at)?, at)?.to_string())
-                        }
-                        _ => {
-                            let Node::Int(mode) = value else {
-                                return Err(at.must_be("a number", value));
-                            };
-                            parsed.mode = Some(
-                                u32::try_from(*mode)
-                                    .map_err(|_| at.invalid(mode.to_string(), "a file mode"))?,
-                            );
-                        }
-                    }
-                }
-                volume.tmpfs = Some(parsed);
+            if let Some((node, key)) = options("tmpfs") {
+                volume.tmpfs = Some(tmpfs_options(node, At::new(at.file, &key))?);
             }
         }
         "npipe" | "cluster" | "image" => return Err(At::new(at.file, &field("type")).unsupported()),
@@ -272,6 +219,71 @@ fn parse_long(
         }
     }
     Ok(volume)
+}
+
+/// Reads `bind:` options. Compose creates a missing host path unless
+/// `create_host_path: false` is written.
+fn bind_options(node: &Node, at: At<'_>) -> Result<BindOptions, LoadError> {
+    let options = mapping(node, at)?;
+    known_keys(
+        options,
+        &["propagation", "create_host_path", "selinux", "recursive"],
+        at,
+    )?;
+    let mut bind = BindOptions {
+        create_host_path: true,
+        ..BindOptions::default()
+    };
+    for (name, value) in options {
+        let key = join(at.key, name);
+        let at = At::new(at.file, &key);
+        match name.as_str() {
+            "propagation" => bind.propagation = Some(string(value, at)?),
+            "create_host_path" => bind.create_host_path = boolean(value, at)?,
+            "selinux" => bind.selinux = Some(string(value, at)?),
+            _ => bind.recursive = Some(string(value, at)?),
+        }
+    }
+    Ok(bind)
+}
+
+/// Reads `volume:` options; volume labels are not supported yet.
+fn volume_options(node: &Node, at: At<'_>) -> Result<VolumeOptions, LoadError> {
+    let options = mapping(node, at)?;
+    known_keys(options, &["nocopy", "subpath", "labels"], at)?;
+    let mut parsed = VolumeOptions::default();
+    for (name, value) in options {
+        let key = join(at.key, name);
+        let at = At::new(at.file, &key);
+        match name.as_str() {
+            "nocopy" => parsed.nocopy = boolean(value, at)?,
+            "subpath" => parsed.subpath = Some(string(value, at)?),
+            _ => return Err(at.unsupported()),
+        }
+    }
+    Ok(parsed)
+}
+
+/// Reads `tmpfs:` options: the size in bytes and the mode as a number.
+fn tmpfs_options(node: &Node, at: At<'_>) -> Result<TmpfsOptions, LoadError> {
+    let options = mapping(node, at)?;
+    known_keys(options, &["size", "mode"], at)?;
+    let mut parsed = TmpfsOptions::default();
+    for (name, value) in options {
+        let key = join(at.key, name);
+        let at = At::new(at.file, &key);
+        if name == "size" {
+            let bytes = byte_size(&string_or_number(value, at)?, at)?;
+            parsed.size = Some(bytes.to_string());
+            continue;
+        }
+        let Node::Int(mode) = value else {
+            return Err(at.must_be("a number", value));
+        };
+        let mode = u32::try_from(*mode).map_err(|_| at.invalid(mode.to_string(), "a file mode"))?;
+        parsed.mode = Some(mode);
+    }
+    Ok(parsed)
 }
 
 /// Parses a size such as `64m` or `1g` into bytes (powers of 1024).

@@ -1,5 +1,5 @@
-//! YAML parsing into a small tree that keeps what Docker Compose's loader
-//! sees but serde's data model hides: whether a scalar was quoted.
+//! YAML parsing into a small tree that keeps a fact Docker Compose's loader
+//! uses but serde's data model hides: whether a scalar was quoted.
 //!
 //! Compose's YAML library reads an unquoted `0755` as the octal number 493
 //! while a quoted `"0755"` stays a string, and that difference reaches the
@@ -29,7 +29,7 @@ pub(crate) enum Node {
 }
 
 impl Node {
-    /// A short description of the value for error messages.
+    /// Describes the value in a few words for error messages.
     pub(crate) fn describe(&self) -> String {
         match self {
             Node::Null => "null".to_owned(),
@@ -43,7 +43,7 @@ impl Node {
         }
     }
 
-    /// The text of a scalar the way Compose turns a YAML scalar into a
+    /// Converts a scalar to text the way Compose turns a YAML scalar into a
     /// string: numbers in Go's shortest form, `true`/`false`, null as `None`.
     pub(crate) fn scalar_text(&self) -> Option<String> {
         match self {
