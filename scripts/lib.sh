@@ -26,7 +26,7 @@ ENGINE_LOG="$ENGINE_DIR/dockerd.log"
 # run that finishes) or "scripts/engine" (kept until `scripts/engine stop`).
 ENGINE_OWNER_FILE="$ENGINE_DIR/owner"
 ENGINE_HOST="unix://$ENGINE_SOCK"
-# Seconds to wait for dockerd to answer before giving up.
+# Seconds to wait for dockerd to respond before the start counts as failed.
 ENGINE_START_TIMEOUT=${BERTH_ENGINE_START_TIMEOUT:-60}
 
 # The default bridge gets an interface of its own, named after this
@@ -78,8 +78,8 @@ is_root() {
 # - setup.lock (exclusive) is held while installing, downloading, starting
 #   or stopping the engine and building images;
 # - use.lock is held shared by every test run while its tests use the engine.
-#   The engine is stopped only by whoever can take it exclusively, so one run
-#   never stops the engine under another.
+#   The engine is stopped only by a process that can take it exclusively, so
+#   one run never stops the engine under another.
 
 take_setup_lock() {
     mkdir -p "$TEST_ENV"
@@ -87,7 +87,7 @@ take_setup_lock() {
     if ! flock -n "$SETUP_FD"; then
         say "another scripts/test or scripts/engine is setting up $TEST_ENV; waiting for it"
         flock -w "${BERTH_LOCK_TIMEOUT:-1800}" "$SETUP_FD" ||
-            die "gave up waiting for $SETUP_LOCK"
+            die "timed out after ${BERTH_LOCK_TIMEOUT:-1800}s waiting for $SETUP_LOCK"
     fi
 }
 
@@ -146,8 +146,8 @@ ensure_packages() {
     if [ "${#wanted[@]}" -eq 0 ]; then
         return 0
     fi
-    is_root || die "missing packages (${wanted[*]}) and not root to install them"
-    command -v apt-get >/dev/null || die "missing packages (${wanted[*]}) and no apt-get"
+    is_root || die "missing packages (${wanted[*]}); run as root to install them, or install them by hand"
+    command -v apt-get >/dev/null || die "missing packages (${wanted[*]}) and apt-get not found; install them by hand"
     say "installing ${wanted[*]}"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq >&2 || die "apt-get update failed"
@@ -205,13 +205,13 @@ engine_pid() {
     echo "$pid"
 }
 
-engine_answers() {
+engine_responds() {
     timeout 10 env -u DOCKER_CONTEXT DOCKER_HOST="$ENGINE_HOST" \
         docker version --format '{{.Server.Version}}' >/dev/null 2>&1
 }
 
 engine_running() {
-    engine_pid >/dev/null && engine_answers
+    engine_pid >/dev/null && engine_responds
 }
 
 # Creates the bridge interface for the default network if missing.
@@ -225,16 +225,17 @@ ensure_bridge() {
 }
 
 # Starts our dockerd unless it already runs. Returns 0 when the engine
-# answers, 1 (after printing why) when it does not come up.
+# responds, 1 (after printing why) when it does not come up.
 engine_start() {
     if engine_running; then
         say "reusing the running test engine ($ENGINE_HOST)"
         return 0
     fi
-    # A dockerd of ours that runs but does not answer is stuck: stop it.
+    # A dockerd of ours that runs but does not respond is stuck, so stop it.
     if engine_pid >/dev/null; then
         engine_stop
     fi
+
     if ! command -v dockerd >/dev/null; then
         say "dockerd not found in PATH"
         return 1
@@ -248,13 +249,14 @@ engine_start() {
         say "socket path too long for a unix socket: $ENGINE_SOCK"
         return 1
     fi
+
     mkdir -p "$ENGINE_DIR/data" "$ENGINE_DIR/exec"
     rm -f "$ENGINE_SOCK" "$ENGINE_PIDFILE"
     ensure_bridge || return 1
     say "starting dockerd (log: $ENGINE_LOG)"
-    # setsid: a Ctrl-C in the terminal must reach the tests, not the engine;
-    # the trap stops the engine in order. The lock descriptors are closed so
-    # that dockerd does not hold the locks for its whole life.
+    # setsid keeps a Ctrl-C in the terminal away from dockerd, so the exit
+    # trap can stop it in order after the tests. The lock descriptors are
+    # closed so that dockerd does not hold the locks for its whole life.
     setsid dockerd \
         --data-root "$ENGINE_DIR/data" \
         --exec-root "$ENGINE_DIR/exec" \
@@ -264,8 +266,9 @@ engine_start() {
         --iptables=false --ip-masq=false \
         >"$ENGINE_LOG" 2>&1 </dev/null 8>&- 9>&- &
     local launcher=$!
+
     local waited=0
-    while ! engine_answers; do
+    while ! engine_responds; do
         if ! kill -0 "$launcher" 2>/dev/null; then
             say "dockerd exited during start-up; last lines of $ENGINE_LOG:"
             tail -n 20 "$ENGINE_LOG" >&2 || true
@@ -273,10 +276,10 @@ engine_start() {
             return 1
         fi
         if [ "$waited" -ge "$ENGINE_START_TIMEOUT" ]; then
-            say "dockerd did not answer within ${ENGINE_START_TIMEOUT}s; last lines of $ENGINE_LOG:"
+            say "dockerd did not respond within ${ENGINE_START_TIMEOUT}s; last lines of $ENGINE_LOG:"
             tail -n 20 "$ENGINE_LOG" >&2 || true
             engine_stop
-            # Before it writes its pidfile, only $launcher knows it.
+            # Before dockerd writes its pidfile, its pid is only in $launcher.
             kill -KILL "$launcher" 2>/dev/null || true
             wait "$launcher" 2>/dev/null || true
             return 1
@@ -285,8 +288,14 @@ engine_start() {
         waited=$((waited + 1))
     done
     say "test engine up: $ENGINE_HOST"
-    # The engine was not running, so nothing uses it: clear what killed
-    # runs may have left in it. Images stay, they are the cache.
+    remove_leftovers
+    return 0
+}
+
+# Removes the containers, networks and volumes that interrupted runs left in
+# the engine. Call only right after a start, when no test uses the engine.
+# Images stay because they are the cache.
+remove_leftovers() {
     local ids
     ids=$(tdocker ps -aq)
     if [ -n "$ids" ]; then
@@ -295,7 +304,6 @@ engine_start() {
     fi
     tdocker network prune -f >/dev/null || true
     tdocker volume prune -f >/dev/null || true
-    return 0
 }
 
 # Stops our dockerd (if it runs) and removes its bridge interface.

@@ -33,7 +33,7 @@ fn label<'a>(container: &'a serde_json::Value, key: &str) -> Option<&'a str> {
 }
 
 #[test]
-fn compose_up_wait_and_down_on_the_test_engine() {
+fn compose_up_wait_then_down() {
     let engine = require_engine!();
     let project = TestProject::new(&engine);
     project.write("compose.yaml", &compose_file());
@@ -46,19 +46,19 @@ fn compose_up_wait_and_down_on_the_test_engine() {
     assert_eq!(project.container_names(), vec![app.clone(), db.clone()]);
 
     for name in [&db, &app] {
-        let c = project.inspect_container(name);
-        assert_eq!(c["State"]["Running"], true, "{name} is not running");
+        let container = project.inspect_container(name);
+        assert_eq!(container["State"]["Running"], true, "{name} is not running");
         assert_eq!(
-            label(&c, "com.docker.compose.project"),
+            label(&container, "com.docker.compose.project"),
             Some(project.name())
         );
-        let hash = label(&c, "com.docker.compose.config-hash").unwrap_or_default();
+        let hash = label(&container, "com.docker.compose.config-hash").unwrap_or_default();
         assert_eq!(hash.len(), 64, "{name}: config-hash label {hash:?}");
     }
 
-    let db_c = project.inspect_container(&db);
-    assert_eq!(db_c["State"]["Health"]["Status"], "healthy");
-    let mounts = db_c["Mounts"].as_array().expect("Mounts array");
+    let db_container = project.inspect_container(&db);
+    assert_eq!(db_container["State"]["Health"]["Status"], "healthy");
+    let mounts = db_container["Mounts"].as_array().expect("Mounts array");
     let data = mounts
         .iter()
         .find(|m| m["Destination"] == "/data")
@@ -66,13 +66,13 @@ fn compose_up_wait_and_down_on_the_test_engine() {
     assert_eq!(data["Type"], "volume");
     let volume = data["Name"].as_str().expect("volume name").to_owned();
 
-    let app_c = project.inspect_container(&app);
-    let depends = label(&app_c, "com.docker.compose.depends_on").unwrap_or_default();
+    let app_container = project.inspect_container(&app);
+    let depends = label(&app_container, "com.docker.compose.depends_on").unwrap_or_default();
     assert!(
         depends.contains("db:service_healthy"),
         "depends_on label: {depends:?}"
     );
-    assert_eq!(app_c["Config"]["Image"], BUSYBOX_IMAGE);
+    assert_eq!(app_container["Config"]["Image"], BUSYBOX_IMAGE);
 
     assert_eq!(
         project.network_names(),
@@ -99,7 +99,7 @@ fn rerun_smoke_without_engine(extra: &[(&str, &str)]) -> std::process::Output {
     let mut cmd = Command::new(exe);
     cmd.args([
         "--exact",
-        "compose_up_wait_and_down_on_the_test_engine",
+        "compose_up_wait_then_down",
         "--nocapture",
         "--test-threads=1",
     ])
@@ -114,7 +114,7 @@ fn rerun_smoke_without_engine(extra: &[(&str, &str)]) -> std::process::Output {
 }
 
 #[test]
-fn without_engine_the_smoke_test_skips() {
+fn smoke_skips_without_engine() {
     let out = rerun_smoke_without_engine(&[]);
     assert_success(&out, "smoke test without an engine");
     assert!(
@@ -125,7 +125,7 @@ fn without_engine_the_smoke_test_skips() {
 }
 
 #[test]
-fn without_engine_the_smoke_test_fails_under_ci() {
+fn smoke_fails_without_engine_under_ci() {
     let out = rerun_smoke_without_engine(&[("CI", "true")]);
     assert_failure(&out, "smoke test without an engine, CI=true");
     let out = rerun_smoke_without_engine(&[("BERTH_REQUIRE_ENGINE", "1")]);

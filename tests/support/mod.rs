@@ -42,7 +42,7 @@ pub const HC_IMAGE: &str = "local/hc-image:test";
 /// test. `BERTH_TEST_COMMAND_TIMEOUT` (seconds) overrides it.
 const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_secs(300);
 
-/// Sockets the harness refuses to use: tests must never reach the machine's
+/// Sockets the harness rejects, because tests must never reach the machine's
 /// own engine.
 const DEFAULT_SOCKETS: &[&str] = &["unix:///var/run/docker.sock", "unix:///run/docker.sock"];
 
@@ -71,7 +71,7 @@ impl Engine {
     /// Reads `BERTH_TEST_DOCKER_HOST` and `BERTH_COMPOSE`. Returns `None` when
     /// they are missing, or panics if the engine is required (see
     /// [`engine_required`]). Panics when they are set but unusable: a
-    /// configured engine that does not answer is a failure, not a skip.
+    /// configured engine that does not respond is a failure, not a skip.
     pub fn from_env() -> Option<Engine> {
         let host = non_empty_env("BERTH_TEST_DOCKER_HOST");
         let compose = non_empty_env("BERTH_COMPOSE");
@@ -96,7 +96,7 @@ impl Engine {
             compose.display()
         );
         let engine = Engine { host, compose };
-        engine.check_answers();
+        engine.check_reachable();
         Some(engine)
     }
 
@@ -111,9 +111,9 @@ impl Engine {
     }
 
     /// Asks the engine for its version once per test process.
-    fn check_answers(&self) {
-        static ANSWERED: OnceLock<Result<(), String>> = OnceLock::new();
-        let result = ANSWERED.get_or_init(|| {
+    fn check_reachable(&self) {
+        static REACHABLE: OnceLock<Result<(), String>> = OnceLock::new();
+        let result = REACHABLE.get_or_init(|| {
             let out = run(self
                 .docker_command(&["version", "--format", "{{.Server.Version}}"])
                 .current_dir(std::env::temp_dir()));
@@ -125,14 +125,14 @@ impl Engine {
         });
         if let Err(why) = result {
             panic!(
-                "the test engine {} does not answer (start it with scripts/test or \
+                "the test engine {} does not respond (start it with scripts/test or \
                  scripts/engine start):\n{why}",
                 self.host
             );
         }
     }
 
-    /// A `docker` command aimed at the test engine.
+    /// Returns a `docker` command aimed at the test engine.
     pub fn docker_command<S: AsRef<OsStr>>(&self, args: &[S]) -> Command {
         let mut cmd = Command::new("docker");
         cmd.args(args);
@@ -181,8 +181,8 @@ pub struct TestProject {
     _root: tempfile::TempDir,
 }
 
-/// A project name no other test (of this or another process) uses:
-/// `bt` + pid + a clock part + a counter, lowercase as Compose wants.
+/// Makes a project name that no other test of this or another process uses:
+/// `bt` + pid + a clock part + a counter, lowercase as Compose requires.
 fn unique_project_name() -> String {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
@@ -194,7 +194,7 @@ fn unique_project_name() -> String {
 }
 
 impl TestProject {
-    /// A new, empty project. Its folder is named after the project, so a tool
+    /// Creates an empty project. Its folder is named after the project, so a tool
     /// that derives the project name from the folder gets the same name.
     pub fn new(engine: &Engine) -> TestProject {
         let name = unique_project_name();
@@ -235,7 +235,7 @@ impl TestProject {
         path
     }
 
-    /// The `berth` binary with `DOCKER_HOST` set to the test engine, run in
+    /// Returns a command running the `berth` binary with `DOCKER_HOST` set to the test engine, run in
     /// the project folder. No project name is passed: berth gets it from the
     /// folder name, which is [`TestProject::name`].
     pub fn berth_command<S: AsRef<OsStr>>(&self, args: &[S]) -> Command {
@@ -249,8 +249,9 @@ impl TestProject {
         run(&mut self.berth_command(args))
     }
 
-    /// The real Docker Compose: `$BERTH_COMPOSE -p NAME ARGS`, in the project
-    /// folder, against the test engine.
+    /// Returns a command running the real Docker Compose,
+    /// `$BERTH_COMPOSE -p NAME ARGS`, in the project folder against the test
+    /// engine.
     pub fn compose_command<S: AsRef<OsStr>>(&self, args: &[S]) -> Command {
         let mut cmd = Command::new(&self.engine.compose);
         cmd.arg("-p")
@@ -265,7 +266,8 @@ impl TestProject {
         run(&mut self.compose_command(args))
     }
 
-    /// The docker CLI against the test engine, in the project folder.
+    /// Returns a command running the docker CLI against the test engine, in
+    /// the project folder.
     pub fn docker_command<S: AsRef<OsStr>>(&self, args: &[S]) -> Command {
         let mut cmd = self.engine.docker_command(args);
         cmd.current_dir(&self.dir);
@@ -276,27 +278,28 @@ impl TestProject {
         run(&mut self.docker_command(args))
     }
 
-    /// `docker inspect` of one container, as the JSON object (not the array).
+    /// Runs `docker inspect` on one container and returns its JSON object
+    /// (not the array).
     pub fn inspect_container(&self, name: &str) -> serde_json::Value {
         let out = self.docker(&["inspect", "--type", "container", name]);
         assert_success(&out, &format!("docker inspect {name}"));
         let mut list: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout)
-            .unwrap_or_else(|e| panic!("docker inspect {name}: bad JSON: {e}"));
+            .unwrap_or_else(|e| panic!("docker inspect {name}: invalid JSON: {e}"));
         assert_eq!(list.len(), 1, "docker inspect {name}: expected one object");
         list.remove(0)
     }
 
-    /// Names of the project's containers (running or not), sorted.
+    /// Lists the names of the project's containers (running or not), sorted.
     pub fn container_names(&self) -> Vec<String> {
         self.list(&["ps", "-a", "--format", "{{.Names}}"])
     }
 
-    /// Names of the project's networks, sorted.
+    /// Lists the names of the project's networks, sorted.
     pub fn network_names(&self) -> Vec<String> {
         self.list(&["network", "ls", "--format", "{{.Name}}"])
     }
 
-    /// Names of the project's volumes, sorted.
+    /// Lists the names of the project's volumes, sorted.
     pub fn volume_names(&self) -> Vec<String> {
         self.list(&["volume", "ls", "--format", "{{.Name}}"])
     }
@@ -379,13 +382,13 @@ pub fn try_run(cmd: &mut Command) -> Result<Output, String> {
         .and_then(|s| s.parse().ok())
         .map(Duration::from_secs)
         .unwrap_or(DEFAULT_COMMAND_TIMEOUT);
-    let what = format!("{cmd:?}");
+    let command_line = format!("{cmd:?}");
     let mut child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|e| format!("cannot run {what}: {e}"))?;
+        .map_err(|e| format!("cannot run {command_line}: {e}"))?;
     // Both pipes are drained while waiting, so a chatty child cannot block.
     let drain = |mut pipe: Box<dyn Read + Send>| {
         thread::spawn(move || {
@@ -401,14 +404,14 @@ pub fn try_run(cmd: &mut Command) -> Result<Output, String> {
         match child.try_wait() {
             Ok(Some(status)) => break status,
             Ok(None) => {}
-            Err(e) => return Err(format!("wait for {what}: {e}")),
+            Err(e) => return Err(format!("wait for {command_line}: {e}")),
         }
         if started.elapsed() > timeout {
             let _ = child.kill();
             let _ = child.wait();
             let err = stderr.join().unwrap_or_default();
             return Err(format!(
-                "{what} did not finish within {}s; stderr:\n{}",
+                "{command_line} did not finish within {}s; stderr:\n{}",
                 timeout.as_secs(),
                 String::from_utf8_lossy(&err)
             ));
