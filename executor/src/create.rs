@@ -219,35 +219,86 @@ mod tests {
     }
 
     #[test]
-    fn a_full_body_converts_without_losing_fields() {
-        let body: ContainerBody = serde_json::from_value(json!({
-            "AttachStdout": true,
-            "AttachStderr": true,
-            "Image": "local/busybox:test",
-            "Cmd": ["sleep", "60"],
-            "Env": ["A=1", "B"],
-            "ExposedPorts": {"80/tcp": {}},
-            "Healthcheck": {"Test": ["CMD", "true"], "Interval": 1000000000, "Retries": 3},
+    fn every_container_body_field_reaches_the_engine_model() {
+        let body: ContainerBody = serde_json::from_str(
+            r#"{
+            "Hostname": "h", "Domainname": "d", "User": "u",
+            "AttachStdout": true, "AttachStderr": true, "Tty": true, "OpenStdin": true,
+            "ExposedPorts": {"80/tcp": {}}, "Env": ["A=1", "B"], "Cmd": ["sleep", "60"],
+            "Healthcheck": {"Test": ["CMD", "true"], "Interval": 1, "Timeout": 2,
+                            "StartPeriod": 3, "StartInterval": 4, "Retries": 5},
+            "Image": "local/busybox:test", "WorkingDir": "/w", "Entrypoint": ["e"],
             "Labels": {"com.docker.compose.project": "p"},
-            "StopTimeout": 5,
+            "StopSignal": "SIGINT", "StopTimeout": 3,
             "HostConfig": {
-                "Binds": ["p_data:/data:rw"],
-                "NetworkMode": "p_default",
-                "PortBindings": {"80/tcp": [{"HostIp": "", "HostPort": "8080"}]},
-                "RestartPolicy": {"Name": "always"},
-                "Mounts": [{"Type": "volume", "Target": "/anon", "VolumeOptions": {"NoCopy": true}}],
-                "Tmpfs": {"/run": "size=1m"},
-                "Init": true
+                "Binds": ["p_data:/data:rw"], "NetworkMode": "p_default",
+                "PortBindings": {"80/tcp": [{"HostIp": "127.0.0.1", "HostPort": "8080"}]},
+                "RestartPolicy": {"Name": "on-failure", "MaximumRetryCount": 3},
+                "VolumesFrom": ["x"], "CapAdd": ["NET_ADMIN"], "CapDrop": ["ALL"],
+                "Dns": ["192.0.2.1"], "DnsOptions": ["ndots:1"], "DnsSearch": ["x"],
+                "ExtraHosts": ["a:192.0.2.2"], "IpcMode": "shareable", "Links": ["a:b"],
+                "PidMode": "host", "Privileged": true, "ReadonlyRootfs": true,
+                "SecurityOpt": ["no-new-privileges"], "Tmpfs": {"/run": "size=1m"},
+                "Init": true,
+                "Mounts": [
+                    {"Type": "bind", "Source": "/s", "Target": "/t", "ReadOnly": true,
+                     "BindOptions": {"Propagation": "rprivate", "CreateMountpoint": true}},
+                    {"Type": "volume", "Source": "v", "Target": "/v",
+                     "VolumeOptions": {"NoCopy": true, "Subpath": "x"}},
+                    {"Type": "tmpfs", "Target": "/tm", "TmpfsOptions": {"SizeBytes": 1, "Mode": 2}}
+                ]
             },
             "NetworkingConfig": {"EndpointsConfig": {"p_default": {
-                "Aliases": ["p-web-1", "web"],
-                "IPAMConfig": {"IPv4Address": "10.0.0.5"}
+                "Aliases": ["p-web-1", "web"], "Links": ["a:b"], "MacAddress": "02:42:ac:11:00:02",
+                "IPAMConfig": {"IPv4Address": "10.0.0.5", "IPv6Address": "fd00::5",
+                               "LinkLocalIPs": ["169.254.0.5"]}
             }}}
-        }))
+        }"#,
+        )
         .unwrap();
         let converted: ContainerCreateBody = convert_body("container `p-web-1`", &body).unwrap();
         assert_eq!(converted.image.as_deref(), Some("local/busybox:test"));
         assert_eq!(converted.exposed_ports, Some(vec!["80/tcp".to_owned()]));
+    }
+
+    /// bollard's model follows API 1.44+, where the container-level
+    /// `MacAddress` moved to the endpoint: refusing beats dropping it.
+    #[test]
+    fn a_field_the_engine_model_lacks_is_refused() {
+        let body = ContainerBody {
+            image: "local/busybox:test".to_owned(),
+            mac_address: Some("02:42:ac:11:00:02".to_owned()),
+            ..ContainerBody::default()
+        };
+        let error = convert_body::<ContainerCreateBody>("container `p-web-1`", &body).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "invalid body for container `p-web-1`: fields unknown to the engine client: \
+             `MacAddress`"
+        );
+    }
+
+    #[test]
+    fn network_volume_and_endpoint_bodies_convert() {
+        use berth_planner::engine_body::{EndpointBody, NetworkBody, VolumeBody};
+        let network: NetworkBody = serde_json::from_value(json!({
+            "Name": "p_front", "Driver": "bridge", "Internal": true, "Attachable": true,
+            "EnableIPv6": false, "Options": {"o": "v"}, "Labels": {"l": "v"},
+            "IPAM": {"Driver": "default", "Config": [{"Subnet": "10.1.0.0/16",
+                     "IPRange": "10.1.1.0/24", "Gateway": "10.1.0.1"}]}
+        }))
+        .unwrap();
+        convert_body::<bollard::models::NetworkCreateRequest>("network", &network).unwrap();
+        let volume: VolumeBody = serde_json::from_value(json!({
+            "Name": "p_data", "Driver": "local", "DriverOpts": {"a": "b"}, "Labels": {"l": "v"}
+        }))
+        .unwrap();
+        convert_body::<bollard::models::VolumeCreateRequest>("volume", &volume).unwrap();
+        let endpoint: EndpointBody = serde_json::from_value(json!({
+            "Aliases": ["x"], "Links": ["a:b"], "IPAMConfig": {"IPv4Address": "10.1.0.9"}
+        }))
+        .unwrap();
+        convert_body::<bollard::models::EndpointSettings>("endpoint", &endpoint).unwrap();
     }
 
     #[test]

@@ -2,6 +2,8 @@
 //! that names a container by id acts on that id, so a container replaced
 //! behind the plan's back is reported instead of acted on by name.
 
+use std::time::Duration;
+
 use berth_planner::plan::{ContainerRef, StepAction};
 use bollard::Docker;
 use bollard::models::{
@@ -16,6 +18,9 @@ use bollard::query_parameters::{
 use crate::create::{convert_body, prepare_body};
 use crate::error::{StepError, status_of};
 use crate::wait::wait;
+
+/// Time a stop request may take beyond the container's stop timeout.
+const STOP_MARGIN: Duration = Duration::from_secs(60);
 
 /// Runs one step against the engine.
 pub(crate) async fn run_step(docker: &Docker, action: &StepAction) -> Result<(), StepError> {
@@ -97,10 +102,14 @@ pub(crate) async fn run_step(docker: &Docker, action: &StepAction) -> Result<(),
             container,
             timeout_seconds,
         } => {
-            let options = StopContainerOptions {
-                t: timeout_seconds.map(|seconds| seconds.clamp(0, i64::from(i32::MAX)) as i32),
-                signal: None,
-            };
+            let t = timeout_seconds.map(|seconds| i32::try_from(seconds).unwrap_or(i32::MAX));
+            let options = StopContainerOptions { t, signal: None };
+            // The request lasts as long as the stop timeout, which may be
+            // longer than the client's default request timeout.
+            let grace = Duration::from_secs(t.map_or(0, |t| t.max(0).unsigned_abs().into()));
+            let docker = docker
+                .clone()
+                .with_timeout(docker.timeout().max(grace + STOP_MARGIN));
             let result = docker
                 .stop_container(target(container), Some(options))
                 .await;
