@@ -1,8 +1,8 @@
 //! Applying a plan: refuse it when the engine changed since it was made,
 //! then run its steps as a graph, each as soon as the steps it comes after
 //! finished, with a bounded number in flight. The first failure stops new
-//! steps from starting; the running ones are let finish so that the report
-//! says exactly what was done.
+//! steps from starting. The running ones are let finish, so that the
+//! report lists exactly what was done.
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -16,13 +16,13 @@ use crate::observe::{ObserveRequest, observe};
 use crate::progress::{Progress, subject};
 use crate::steps::run_step;
 
-/// Steps in flight at once unless told otherwise.
+/// Default maximum number of steps in flight at once.
 pub const DEFAULT_PARALLELISM: usize = 4;
 
 /// How to apply a plan.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ApplyOptions {
-    /// Most steps in flight at once; 0 counts as 1.
+    /// Maximum number of steps in flight at once. 0 counts as 1.
     pub parallelism: usize,
 }
 
@@ -34,7 +34,7 @@ impl Default for ApplyOptions {
     }
 }
 
-/// What a successful apply did.
+/// Summary of a successful apply.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ApplyReport {
     /// Ids of the steps, in the order they finished.

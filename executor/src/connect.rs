@@ -6,7 +6,7 @@ use bollard::{API_DEFAULT_VERSION, Docker};
 
 use crate::error::ExecutorError;
 
-/// Where the engine listens when `DOCKER_HOST` is unset.
+/// Engine address used when `DOCKER_HOST` is unset.
 pub const DEFAULT_DOCKER_HOST: &str = "unix:///var/run/docker.sock";
 
 /// Seconds a single engine request may take. Generous because a stop

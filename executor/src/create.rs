@@ -1,7 +1,7 @@
-//! Preparing a container create body: `berth-id(NAME)` tokens are replaced
-//! by the id the named container has at that moment, the config hash is
-//! computed over the substituted hash input, and the body is converted to
-//! bollard's model, refusing any field that model would drop.
+//! Preparing a container create body. `berth-id(NAME)` tokens are replaced
+//! by the id the named container has at that moment, and the config hash is
+//! computed over the substituted hash input. The body is then converted to
+//! bollard's model, which rejects any field that model would drop.
 
 use std::collections::BTreeMap;
 
@@ -17,7 +17,8 @@ use crate::error::StepError;
 
 const TOKEN_START: &str = "berth-id(";
 
-/// The engine body for creating container `name`, ready to send.
+/// Builds the engine body that creates container `name`: substitutes the
+/// id tokens, writes the config-hash label and converts the body.
 pub(crate) async fn prepare_body(
     docker: &Docker,
     name: &str,
@@ -111,14 +112,14 @@ fn config_hash(input: &Value) -> String {
     hex::encode(Sha256::digest(encoded.as_bytes()))
 }
 
-/// The full id of the container named exactly `name`.
+/// Looks up the full id of the container named exactly `name`.
 async fn current_id(docker: &Docker, name: &str) -> Result<String, StepError> {
     let action = || format!("inspect container `{name}`");
     let inspect = docker
         .inspect_container(name, None::<InspectContainerOptions>)
         .await
         .map_err(|error| StepError::engine(action(), &error))?;
-    // The engine resolves id prefixes too; a token names a container.
+    // The engine resolves id prefixes too, but a token names a container.
     let found = inspect.name.unwrap_or_default();
     if found.trim_start_matches('/') != name {
         return Err(StepError::NotFound {
@@ -262,9 +263,10 @@ mod tests {
     }
 
     /// bollard's model follows API 1.44+, where the container-level
-    /// `MacAddress` moved to the endpoint: refusing beats dropping it.
+    /// `MacAddress` moved to the endpoint, so the field is rejected rather
+    /// than dropped.
     #[test]
-    fn a_field_the_engine_model_lacks_is_refused() {
+    fn unknown_body_field_is_rejected() {
         let body = ContainerBody {
             image: "local/busybox:test".to_owned(),
             mac_address: Some("02:42:ac:11:00:02".to_owned()),

@@ -1,5 +1,5 @@
 //! Error types of the executor. Engine failures are classified by the HTTP
-//! status the engine answered with (404, 409), never by the wording of its
+//! status the engine returned (404, 409), never by the wording of its
 //! message, and every message names the resource and quotes the engine.
 
 use std::fmt;
@@ -20,7 +20,7 @@ pub enum ExecutorError {
     Connect {
         /// The address connected to.
         host: String,
-        /// What the client or the engine reported.
+        /// Message of the client or the engine.
         message: String,
     },
     /// An engine call failed.
@@ -28,7 +28,7 @@ pub enum ExecutorError {
     Engine {
         /// The call, naming its resource: ``inspect container `p-web-1` ``.
         action: String,
-        /// HTTP status of the engine's answer, if it answered.
+        /// HTTP status the engine returned, if the request reached it.
         status: Option<u16>,
         /// The engine's message.
         message: String,
@@ -47,11 +47,11 @@ impl ExecutorError {
     }
 }
 
-/// Why one step of a plan failed.
+/// Failure of one plan step.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StepError {
-    /// The engine answered 404 for a resource named by the plan.
+    /// The engine returned 404 for a resource named by the plan.
     #[error("failed to {action}: {message}")]
     NotFound {
         /// The call, naming its resource.
@@ -62,12 +62,12 @@ pub enum StepError {
     /// The plan refers to a container by id and that container is gone.
     #[error("container `{name}` (id {id}) no longer exists")]
     ContainerGone {
-        /// The name the plan knows it by.
+        /// The container's name in the plan.
         name: String,
         /// The id the plan recorded.
         id: String,
     },
-    /// The engine answered 409 (name in use, container running, ...).
+    /// The engine returned 409 (name in use, container running, ...).
     #[error("failed to {action}: {message}")]
     Conflict {
         /// The call, naming its resource.
@@ -88,7 +88,7 @@ pub enum StepError {
     Engine {
         /// The call, naming its resource.
         action: String,
-        /// HTTP status of the engine's answer, if it answered.
+        /// HTTP status the engine returned, if the request reached it.
         status: Option<u16>,
         /// The engine's message.
         message: String,
@@ -98,7 +98,7 @@ pub enum StepError {
     InvalidBody {
         /// The resource the body is for.
         subject: String,
-        /// What does not fit.
+        /// Description of the mismatch.
         message: String,
     },
     /// A container waited on exited, so it can never become healthy.
@@ -150,7 +150,7 @@ fn detail(message: &str) -> String {
 }
 
 impl StepError {
-    /// Classifies a failed engine call by the status the engine answered.
+    /// Classifies a failed engine call by the status the engine returned.
     pub(crate) fn engine(action: impl Into<String>, error: &bollard::errors::Error) -> Self {
         let action = action.into();
         let (status, message) = engine_message(error);
@@ -173,7 +173,7 @@ pub struct StepFailure {
     pub step: String,
     /// The resource it acted on: ``container `p-web-1` ``.
     pub subject: String,
-    /// What went wrong.
+    /// The error.
     pub error: StepError,
 }
 
@@ -189,7 +189,7 @@ impl fmt::Display for StepFailure {
 pub struct ApplyFailure {
     /// Ids of the steps that finished, in the order they finished.
     pub done: Vec<String>,
-    /// The steps that failed; more than one when steps running in
+    /// The steps that failed. There is more than one when steps running in
     /// parallel failed together.
     pub failed: Vec<StepFailure>,
     /// Ids of the steps that were never started, in plan order.
@@ -217,7 +217,7 @@ fn id_list(ids: &[String]) -> String {
     quoted.join(", ")
 }
 
-/// Why `apply` failed.
+/// Failure of `apply`.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ApplyError {
@@ -238,16 +238,16 @@ pub enum ApplyError {
     /// The plan's steps do not form a valid graph.
     #[error("invalid plan: {message}")]
     InvalidPlan {
-        /// What is wrong with it.
+        /// Description of the problem.
         message: String,
     },
-    /// A step failed; the steps already running were let finish.
+    /// A step failed. The steps already running were let finish.
     #[error("{0}")]
     StepsFailed(Box<ApplyFailure>),
 }
 
-/// The status and message of a failed engine call; the message is the
-/// engine's own when it answered, else the client's description.
+/// Returns the status and message of a failed engine call. The message is
+/// the engine's own when the request reached it, else the client's.
 pub(crate) fn engine_message(error: &bollard::errors::Error) -> (Option<u16>, String) {
     match error {
         bollard::errors::Error::DockerResponseServerError {
@@ -258,7 +258,7 @@ pub(crate) fn engine_message(error: &bollard::errors::Error) -> (Option<u16>, St
     }
 }
 
-/// The HTTP status of a failed engine call, if the engine answered.
+/// Returns the HTTP status of a failed engine call, if the engine returned one.
 pub(crate) fn status_of(error: &bollard::errors::Error) -> Option<u16> {
     match error {
         bollard::errors::Error::DockerResponseServerError { status_code, .. } => Some(*status_code),

@@ -18,8 +18,8 @@ use bollard::query_parameters::{
 use crate::container::{CONFIG_HASH_LABEL, PROJECT_LABEL, observed_container};
 use crate::error::{ExecutorError, status_of};
 
-/// What to observe: the project's labelled resources, plus the names and
-/// references of the scope, which the engine may hold without labels.
+/// Scope of an observation: the project's labelled resources, plus the
+/// names and references of the scope, which may exist without labels.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ObserveRequest {
     /// The project name, as in the `com.docker.compose.project` label.
@@ -29,7 +29,7 @@ pub struct ObserveRequest {
 }
 
 impl ObserveRequest {
-    /// A request for `project` over `scope`.
+    /// Creates a request for `project` over `scope`.
     pub fn new(project: impl Into<String>, scope: ObserveScope) -> Self {
         ObserveRequest {
             project: project.into(),
@@ -103,8 +103,8 @@ async fn observe_containers(
             .await
         {
             Ok(inspect) => containers.push(observed_container(inspect)),
-            // Removed between the listing and the inspection: it is gone,
-            // which is what a later observation would say too.
+            // Removed between the listing and the inspection, so it is gone,
+            // as a later observation would also report.
             Err(error) if status_of(&error) == Some(404) => {
                 tracing::debug!(id, "container vanished while observing");
             }
@@ -139,8 +139,8 @@ async fn observe_name_holders(
                 ));
             }
         };
-        // The engine also resolves ids and id prefixes: only a container
-        // with exactly this name holds it.
+        // The engine also resolves ids and id prefixes, but only a
+        // container with exactly this name occupies it.
         let found = inspect.name.as_deref().unwrap_or("");
         if found.trim_start_matches('/') != name {
             continue;
@@ -187,8 +187,8 @@ async fn observe_networks(
         let Some(network) = inspect_network(docker, &id).await? else {
             continue;
         };
-        // Engines before API 1.44 accept duplicate names; keep the
-        // smallest id so that the choice does not depend on list order.
+        // Engines before API 1.44 accept duplicate names. The smallest id
+        // is kept, so that the choice does not depend on list order.
         if let Some(previous) = networks.get(&network.name)
             && previous.id < network.id
         {

@@ -1,5 +1,5 @@
 //! Progress reporting while a plan is applied. The executor calls a
-//! [`Progress`] as steps start and end; [`StderrProgress`] prints lines in
+//! [`Progress`] as steps start and end. [`StderrProgress`] prints lines in
 //! the style of Docker Compose (`Container p-web-1  Created`) to stderr,
 //! since stdout is reserved for artefacts.
 
@@ -10,11 +10,11 @@ use crate::error::StepError;
 /// Receives the progress of an apply. Called from the task that runs the
 /// steps, possibly for several steps in flight at once.
 pub trait Progress: Send + Sync {
-    /// A step was started.
+    /// Reports that a step started.
     fn step_started(&self, step: &Step);
-    /// A step finished successfully.
+    /// Reports that a step finished successfully.
     fn step_finished(&self, step: &Step);
-    /// A step failed with `error`.
+    /// Reports that a step failed with `error`.
     fn step_failed(&self, step: &Step, error: &StepError);
 }
 
@@ -50,7 +50,7 @@ impl Progress for StderrProgress {
     }
 }
 
-/// How a step reads in progress output.
+/// Text of a step in progress output.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StepLabel {
     /// `Container`, `Network`, `Volume` or `Service`.
@@ -64,7 +64,7 @@ pub struct StepLabel {
 }
 
 impl StepLabel {
-    /// The label of a step action.
+    /// Builds the label of a step action.
     pub fn of(action: &StepAction) -> StepLabel {
         let label = |kind, name: &str, started: &str, finished: &str| StepLabel {
             kind,
@@ -125,7 +125,7 @@ impl StepLabel {
     }
 }
 
-/// The resource a step acts on, for error messages: ``container `p-web-1` ``.
+/// Describes the resource a step acts on, for error messages: ``container `p-web-1` ``.
 pub(crate) fn subject(action: &StepAction) -> String {
     let label = StepLabel::of(action);
     format!("{} `{}`", label.kind.to_lowercase(), label.name)

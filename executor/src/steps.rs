@@ -149,13 +149,13 @@ pub(crate) async fn run_step(docker: &Docker, action: &StepAction) -> Result<(),
     }
 }
 
-/// What the engine is asked to act on: the recorded id when there is one.
+/// Returns what the engine acts on: the recorded id when there is one.
 fn target(container: &ContainerRef) -> &str {
     container.id.as_deref().unwrap_or(&container.name)
 }
 
-/// The result of a call on a container, with a 404 on a recorded id
-/// reported as the container being gone.
+/// Maps the result of a call on a container, reporting a 404 on a
+/// recorded id as the container being gone.
 fn on_container(
     container: &ContainerRef,
     verb: &str,
@@ -178,7 +178,7 @@ async fn create_network(
     let request: NetworkCreateRequest = convert_body(&format!("network `{name}`"), body)?;
     // Engines before API 1.44 create a second network of the same name
     // unless asked to check, and bollard's model no longer carries that
-    // flag: so a clash is looked for first, by exact name.
+    // flag. So a clash is looked for first, by exact name.
     match docker
         .inspect_network(name, None::<InspectNetworkOptions>)
         .await

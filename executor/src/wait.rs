@@ -1,7 +1,7 @@
-//! Wait steps: poll a service's containers every 500 ms until the
-//! condition holds, and fail as soon as a container is in a state that can
-//! never satisfy it, so that a dependency that already exited is reported
-//! at once instead of waited on forever.
+//! Wait steps poll a service's containers every 500 ms until the condition
+//! holds. They fail as soon as a container is in a state that can never
+//! satisfy it, so a dependency that already exited is reported at once
+//! instead of waited on forever.
 
 use std::time::Duration;
 
@@ -16,7 +16,7 @@ use crate::error::StepError;
 /// How often containers are inspected while waiting, as Docker Compose does.
 const POLL_INTERVAL: Duration = Duration::from_millis(500);
 
-/// What one poll found.
+/// Outcome of one poll.
 enum Poll {
     Satisfied,
     Pending,
@@ -111,8 +111,8 @@ async fn poll_healthy(docker: &Docker, containers: &[String]) -> Result<Poll, St
     })
 }
 
-/// The first exited container decides, as in Docker Compose: the other
-/// replicas are not looked at once one has exited.
+/// Polls for completion. The first exited container decides, as in Docker
+/// Compose 2.40.3, and the other replicas are not checked.
 async fn poll_completed(
     docker: &Docker,
     service: &str,

@@ -200,7 +200,7 @@ async fn creates_waits_healthy_then_recreates() {
 }
 
 #[tokio::test]
-async fn a_plan_made_before_a_change_is_rejected() {
+async fn stale_plan_is_rejected() {
     let Some(host) = engine_host() else { return };
     let project = TestProject::new(&host, "stale").await;
     let plan = project
@@ -241,7 +241,7 @@ async fn a_plan_made_before_a_change_is_rejected() {
 }
 
 #[tokio::test]
-async fn a_paused_container_is_unpaused() {
+async fn unpause_resumes_paused_container() {
     let Some(host) = engine_host() else { return };
     let project = TestProject::new(&host, "unpause").await;
     let web = project.container("web");
@@ -302,7 +302,7 @@ async fn a_paused_container_is_unpaused() {
 /// A step that names a container by an id that no longer exists fails
 /// with that id instead of acting on whatever now has the name.
 #[tokio::test]
-async fn a_container_gone_by_id_is_reported() {
+async fn gone_container_id_is_reported() {
     let Some(host) = engine_host() else { return };
     let project = TestProject::new(&host, "gone").await;
     let web = project.container("web");
@@ -336,9 +336,9 @@ async fn a_container_gone_by_id_is_reported() {
 }
 
 /// Engines before API 1.44 would create a second network of the same
-/// name; the step refuses instead, naming the network.
+/// name. The step fails instead, naming the network.
 #[tokio::test]
-async fn creating_a_network_whose_name_is_taken_fails() {
+async fn network_name_clash_fails() {
     let Some(host) = engine_host() else { return };
     let project = TestProject::new(&host, "netclash").await;
     // Unlabelled and outside the plan's scope, so the plan is not stale.

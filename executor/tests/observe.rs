@@ -9,7 +9,7 @@ use bollard::query_parameters::CreateContainerOptions;
 use common::{IMAGE, TestProject, engine_host};
 
 #[tokio::test]
-async fn an_empty_project_observes_as_empty_and_stable() {
+async fn empty_project_observes_stable() {
     let Some(host) = engine_host() else { return };
     let project = TestProject::new(&host, "obsempty").await;
     let scope = ObserveScope {
@@ -39,10 +39,10 @@ async fn an_empty_project_observes_as_empty_and_stable() {
     );
 }
 
-/// A container that holds a name the project needs but carries no config
-/// hash is outside the project: it is a name holder, not a container.
+/// A container that uses a name the project needs but carries no config
+/// hash is outside the project, so it is a name holder, not a container.
 #[tokio::test]
-async fn a_container_without_config_hash_is_a_name_holder() {
+async fn unhashed_container_is_name_holder() {
     let Some(host) = engine_host() else { return };
     let project = TestProject::new(&host, "obsholder").await;
     let name = project.container("site");

@@ -58,9 +58,9 @@ fn wait(project: &TestProject, service: &str, condition: WaitCondition) -> Step 
     )
 }
 
-/// C02: a `service_healthy` dependency that exits fails the wait at once.
+/// A `service_healthy` dependency that exits fails the wait at once.
 #[tokio::test]
-async fn waiting_healthy_fails_fast_when_the_dependency_exits() {
+async fn healthy_wait_fails_on_exit() {
     let Some(host) = engine_host() else { return };
     let project = TestProject::new(&host, "healthexit").await;
     let mut steps = create_steps(
@@ -105,9 +105,9 @@ async fn waiting_healthy_fails_fast_when_the_dependency_exits() {
     assert_eq!(project.state(&project.container("web")).await, "created");
 }
 
-/// C03: a chain of completion dependencies stops at the first failure.
+/// A chain of completion dependencies stops at the first failure.
 #[tokio::test]
-async fn waiting_completion_fails_fast_on_a_non_zero_exit() {
+async fn completion_wait_fails_on_nonzero_exit() {
     let Some(host) = engine_host() else { return };
     let project = TestProject::new(&host, "complete").await;
     let mut steps = create_steps(
@@ -164,7 +164,7 @@ async fn waiting_completion_fails_fast_on_a_non_zero_exit() {
 
 /// A completion wait is satisfied by an exit code of 0.
 #[tokio::test]
-async fn waiting_completion_passes_on_exit_zero() {
+async fn completion_wait_passes_on_zero_exit() {
     let Some(host) = engine_host() else { return };
     let project = TestProject::new(&host, "completeok").await;
     let mut steps = create_steps(&project, &[("init", &["true"], false)]);

@@ -27,7 +27,7 @@ pub const IMAGE: &str = "local/busybox:test";
 /// Sockets the tests refuse: they only ever use the private test engine.
 const DEFAULT_SOCKETS: &[&str] = &["unix:///var/run/docker.sock", "unix:///run/docker.sock"];
 
-/// The test engine's address from `BERTH_TEST_DOCKER_HOST`, or `None`
+/// Returns the test engine's address from `BERTH_TEST_DOCKER_HOST`, or `None`
 /// (after printing why) when the tests are to be skipped. Panics when the
 /// engine is required (`CI=true` or `BERTH_REQUIRE_ENGINE=1`).
 pub fn engine_host() -> Option<String> {
@@ -95,7 +95,7 @@ impl TestProject {
         observe(&self.docker, &request).await.expect("observe")
     }
 
-    /// A plan of `steps` made against the engine as it is now.
+    /// Builds a plan of `steps` against the engine as it is now.
     pub async fn plan(&self, scope: ObserveScope, steps: Vec<Step>) -> Plan {
         let snapshot = self.observe(&scope).await;
         Plan {
@@ -117,7 +117,7 @@ impl TestProject {
         }
     }
 
-    /// The engine's view of a container: state, exit code, id, labels.
+    /// Inspects a container.
     pub async fn inspect(&self, name: &str) -> bollard::models::ContainerInspectResponse {
         self.docker
             .inspect_container(name, None::<InspectContainerOptions>)
@@ -125,13 +125,13 @@ impl TestProject {
             .unwrap_or_else(|error| panic!("inspect {name}: {error}"))
     }
 
-    /// The engine state of a container (`running`, `created`, ...).
+    /// Returns the engine state of a container (`running`, `created`, ...).
     pub async fn state(&self, name: &str) -> String {
         let inspect = self.inspect(name).await;
         inspect.state.unwrap().status.unwrap().to_string()
     }
 
-    /// The labels every container, network and volume of the project gets.
+    /// Builds the labels of the project's resources, plus `extra`.
     pub fn labels(&self, extra: &[(&str, &str)]) -> BTreeMap<String, String> {
         let mut labels =
             BTreeMap::from([("com.docker.compose.project".to_owned(), self.name.clone())]);
@@ -141,7 +141,7 @@ impl TestProject {
         labels
     }
 
-    /// A create-network step for `<project>_default`.
+    /// Builds a create-network step for `<project>_default`.
     pub fn create_network_step(&self) -> Step {
         let name = self.network();
         step(
@@ -159,7 +159,7 @@ impl TestProject {
         )
     }
 
-    /// A container body of `service` on the default network running
+    /// Builds a container body of `service` on the default network running
     /// `command`, labelled as Docker Compose labels service containers.
     pub fn container_body(&self, service: &str, command: &[&str]) -> ContainerBody {
         let network = self.network();
@@ -260,7 +260,7 @@ impl Drop for TestProject {
     }
 }
 
-/// A step with an id and the steps it comes after.
+/// Builds a step with an id and the steps it comes after.
 pub fn step(id: &str, after: &[&str], action: StepAction) -> Step {
     Step {
         id: id.to_owned(),
@@ -269,7 +269,7 @@ pub fn step(id: &str, after: &[&str], action: StepAction) -> Step {
     }
 }
 
-/// A reference to a container by name only.
+/// Refers to a container by name only.
 pub fn by_name(name: &str) -> ContainerRef {
     ContainerRef {
         name: name.to_owned(),
@@ -277,7 +277,7 @@ pub fn by_name(name: &str) -> ContainerRef {
     }
 }
 
-/// A reference to a container by name and id.
+/// Refers to a container by name and id.
 pub fn by_id(name: &str, id: &str) -> ContainerRef {
     ContainerRef {
         name: name.to_owned(),
