@@ -103,7 +103,10 @@ pub(crate) fn resolve(
                 .and_then(|f| f.parent().map(Path::to_path_buf))
         })
         .unwrap_or_else(|| cwd.clone());
-    let mut env = environment(request, &cwd, &first_guess, source)?;
+    let empty = BTreeMap::new();
+    let first_values = env_file_values(request, &cwd, &first_guess, &empty, source)?;
+    let mut env = first_values.clone();
+    env.extend(request.environment.clone());
 
     if files.is_empty() {
         if let Some(list) = env.get("COMPOSE_FILE").filter(|l| !l.is_empty()) {
@@ -127,8 +130,14 @@ pub(crate) fn resolve(
                 .and_then(|f| f.parent().map(Path::to_path_buf))
         })
         .unwrap_or_else(|| cwd.clone());
-    if project_dir != first_guess {
-        env = environment(request, &cwd, &project_dir, source)?;
+    // When the project directory turns out to be elsewhere (a parent
+    // holding the compose file, or COMPOSE_FILE pointing away), Compose
+    // also reads its `.env`, under the one read first.
+    if request.env_files.is_empty() && project_dir != first_guess {
+        let mut values = env_file_values(request, &cwd, &project_dir, &first_values, source)?;
+        values.extend(first_values);
+        values.extend(request.environment.clone());
+        env = values;
     }
     Ok(ResolvedFiles {
         files,
@@ -163,17 +172,20 @@ fn default_files(dir: &Path, source: &dyn FileSource) -> Result<Vec<PathBuf>, Lo
     })
 }
 
-/// `.env` (or the `--env-file`s) under the process environment.
-fn environment(
+/// Reads `.env` in `dir`, or the `--env-file`s when some were given.
+/// Values are substituted with the process environment first, then with
+/// `earlier` (values already read), then with the file's own lines.
+fn env_file_values(
     request: &LoadRequest,
     cwd: &Path,
-    project_dir: &Path,
+    dir: &Path,
+    earlier: &BTreeMap<String, String>,
     source: &dyn FileSource,
 ) -> Result<BTreeMap<String, String>, LoadError> {
     let process = &request.environment;
-    let mut env: BTreeMap<String, String> = BTreeMap::new();
+    let mut values: BTreeMap<String, String> = BTreeMap::new();
     let paths: Vec<(PathBuf, bool)> = if request.env_files.is_empty() {
-        vec![(project_dir.join(".env"), false)]
+        vec![(dir.join(".env"), false)]
     } else {
         request
             .env_files
@@ -188,16 +200,21 @@ fn environment(
             read_optional(source, &path)?
         };
         let Some(text) = text else { continue };
-        let known = env.clone();
-        let lookup = |name: &str| process.get(name).or_else(|| known.get(name)).cloned();
+        let known = values.clone();
+        let lookup = |name: &str| {
+            process
+                .get(name)
+                .or_else(|| known.get(name))
+                .or_else(|| earlier.get(name))
+                .cloned()
+        };
         for (key, value) in dotenv::parse(&text, &path, &lookup)? {
             if let Some(value) = value {
-                env.insert(key, value);
+                values.insert(key, value);
             }
         }
     }
-    env.extend(process.iter().map(|(k, v)| (k.clone(), v.clone())));
-    Ok(env)
+    Ok(values)
 }
 
 /// Adds the values of the service's `env_file`s under its `environment`

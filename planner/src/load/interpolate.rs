@@ -45,7 +45,11 @@ pub(crate) fn substitute(
         } else {
             let len = name_length(after);
             if len == 0 {
-                return Err(SubstError::Format);
+                // Compose keeps a `$` that starts no substitution, as in
+                // `$(date)` inside an inline Dockerfile.
+                out.push('$');
+                rest = after;
+                continue;
             }
             let name = &after[..len];
             match lookup(name) {
@@ -233,6 +237,7 @@ mod tests {
             ("${EMPTY?msg}", ""),
             ("${UNSET:-}", ""),
             ("no dollar", "no dollar"),
+            ("$(date) $5 a $ b$", "$(date) $5 a $ b$"),
         ];
         for (template, expected) in table {
             let (result, unset) = run(template);
@@ -264,7 +269,7 @@ mod tests {
 
     #[test]
     fn malformed_templates_fail() {
-        for template in ["${UNCLOSED", "${}", "$5", "a $ b", "${NAME:}", "${NAME!x}"] {
+        for template in ["${UNCLOSED", "${}", "${5}", "${NAME:}", "${NAME!x}"] {
             assert_eq!(
                 run(template).0,
                 Err(SubstError::Format),

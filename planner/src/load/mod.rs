@@ -87,6 +87,12 @@ pub fn load(request: &LoadRequest, source: &dyn FileSource) -> Result<Loaded, Lo
         .map(|f| f.display().to_string())
         .collect::<Vec<_>>()
         .join(", ");
+    // Compose makes `-p` visible to substitution as COMPOSE_PROJECT_NAME.
+    let mut env = env;
+    if let Some(name) = &request.project_name {
+        env.insert("COMPOSE_PROJECT_NAME".to_owned(), name.clone());
+    }
+    let env = env;
     let lookup = |name: &str| env.get(name).cloned();
     let mut unset = BTreeSet::new();
 
@@ -157,8 +163,22 @@ pub fn load(request: &LoadRequest, source: &dyn FileSource) -> Result<Loaded, Lo
         }
     }
 
-    let networks = read_resources(&merged, "networks", &last_file, &name, resources::network)?;
-    let volumes = read_resources(&merged, "volumes", &last_file, &name, resources::volume)?;
+    let networks = read_resources(
+        &merged,
+        "networks",
+        &last_file,
+        &name,
+        &project_dir,
+        resources::network,
+    )?;
+    let volumes = read_resources(
+        &merged,
+        "volumes",
+        &last_file,
+        &name,
+        &project_dir,
+        resources::volume,
+    )?;
 
     let active: BTreeSet<String> = if request.profiles.is_empty() {
         env.get("COMPOSE_PROFILES")
@@ -181,7 +201,7 @@ pub fn load(request: &LoadRequest, source: &dyn FileSource) -> Result<Loaded, Lo
         normalize::add_implicit_dependencies(service);
     }
     normalize::check_services(&mut project, &networks, &volumes, &files_label)?;
-    normalize::check_dependencies(&mut project, &files_label)?;
+    normalize::check_dependencies(&project, &files_label)?;
     normalize::keep_used_resources(&mut project, networks, volumes);
 
     let warnings = unset
@@ -257,20 +277,22 @@ fn canonicalize_file(document: Node, file: &Path) -> Result<IndexMap<String, Nod
     Ok(out)
 }
 
-type ResourceReader<T> = fn(&str, &Node, At<'_>, &str) -> Result<T, LoadError>;
+type ResourceReader<T> = fn(&str, &Node, At<'_>, &str, &Path) -> Result<T, LoadError>;
 
 fn read_resources<T>(
     merged: &IndexMap<String, Node>,
     section: &str,
     file: &Path,
     project: &str,
+    project_dir: &Path,
     read: ResourceReader<T>,
 ) -> Result<BTreeMap<String, T>, LoadError> {
     let mut out = BTreeMap::new();
     if let Some(Node::Map(entries)) = merged.get(section) {
         for (key, node) in entries {
             let path = join(section, key);
-            out.insert(key.clone(), read(key, node, At::new(file, &path), project)?);
+            let at = At::new(file, &path);
+            out.insert(key.clone(), read(key, node, at, project, project_dir)?);
         }
     }
     Ok(out)

@@ -89,18 +89,20 @@ fn project_error(files: &str, message: String) -> LoadError {
 }
 
 /// Checks dependencies of enabled services. A dependency on a service
-/// disabled by its profiles is dropped when not required and an error
-/// naming the profile otherwise.
-pub(crate) fn check_dependencies(project: &mut Project, files: &str) -> Result<(), LoadError> {
+/// disabled by its profiles is an error naming the profile, unless it is
+/// not required: then it stays in `depends_on`, as Compose prints it, and
+/// points into `disabled_services`.
+pub(crate) fn check_dependencies(project: &Project, files: &str) -> Result<(), LoadError> {
     let enabled: BTreeSet<String> = project.services.keys().cloned().collect();
-    for (name, service) in project.services.iter_mut() {
-        let mut dropped = Vec::new();
+    for (name, service) in &project.services {
         for (target, dependency) in &service.depends_on {
             if enabled.contains(target) {
                 continue;
             }
             match project.disabled_services.get(target) {
-                Some(_) if !dependency.required => dropped.push(target.clone()),
+                Some(_) if !dependency.required => {
+                    tracing::debug!(service = %name, dependency = %target, "optional dependency on a disabled service");
+                }
                 Some(disabled) => {
                     let profiles = disabled.profiles.join(", ");
                     let first = disabled.profiles.first().cloned().unwrap_or_default();
@@ -120,10 +122,6 @@ pub(crate) fn check_dependencies(project: &mut Project, files: &str) -> Result<(
                     ));
                 }
             }
-        }
-        for target in dropped {
-            tracing::debug!(service = %name, dependency = %target, "dropping optional dependency on a disabled service");
-            service.depends_on.remove(&target);
         }
     }
     find_cycle(project, files)
@@ -318,7 +316,7 @@ mod tests {
         project.services.insert("a".into(), service(&["b"]));
         project.services.insert("b".into(), service(&["c"]));
         project.services.insert("c".into(), service(&["a"]));
-        let error = check_dependencies(&mut project, "/p/compose.yaml")
+        let error = check_dependencies(&project, "/p/compose.yaml")
             .err()
             .map(|e| e.to_string());
         assert_eq!(
@@ -327,7 +325,7 @@ mod tests {
         );
         let mut project = Project::default();
         project.services.insert("app".into(), service(&["app"]));
-        let error = check_dependencies(&mut project, "f")
+        let error = check_dependencies(&project, "f")
             .err()
             .map(|e| e.to_string())
             .unwrap_or_default();

@@ -3,11 +3,13 @@
 //! external resource, unless `name:` sets one).
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use indexmap::IndexMap;
 
 use super::error::LoadError;
 use super::fields::{At, boolean, join, key_values, known_keys, mapping, non_empty_string, string};
+use super::volumes::{PathBase, absolute};
 use super::yaml::Node;
 use crate::model::{Ipam, IpamPool, Network, Volume};
 
@@ -31,6 +33,7 @@ pub(crate) fn network(
     node: &Node,
     at: At<'_>,
     project: &str,
+    _project_dir: &Path,
 ) -> Result<Network, LoadError> {
     let empty = IndexMap::new();
     let map = match node {
@@ -66,6 +69,7 @@ pub(crate) fn volume(
     node: &Node,
     at: At<'_>,
     project: &str,
+    project_dir: &Path,
 ) -> Result<Volume, LoadError> {
     let empty = IndexMap::new();
     let map = match node {
@@ -84,6 +88,21 @@ pub(crate) fn volume(
             "driver_opts" => volume.driver_opts = string_map(value, f)?,
             "external" => volume.external = external(value, f)?,
             _ => volume.labels = string_map(value, f)?,
+        }
+    }
+    // The local driver's bind option takes a host path, which Compose
+    // resolves like a bind mount source.
+    let binds = volume
+        .driver_opts
+        .get("o")
+        .is_some_and(|o| o.split(',').any(|part| part == "bind"));
+    if binds {
+        if let Some(device) = volume.driver_opts.get_mut("device") {
+            let base = PathBase {
+                project_dir,
+                home: None,
+            };
+            *device = absolute(device, &base);
         }
     }
     volume.name = resource_name(key, name, volume.external, project);

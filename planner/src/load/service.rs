@@ -12,7 +12,9 @@ use super::fields::{
     string_or_list, unsigned,
 };
 use super::ports::{parse_expose, parse_ports};
-use super::service_fields::{command, depends_on, deploy, duration, healthcheck, labels, networks};
+use super::service_fields::{
+    command, container_name, depends_on, deploy, duration, healthcheck, labels, networks,
+};
 use super::volumes::{PathBase, parse_volumes, target_of};
 use super::yaml::Node;
 use crate::model::Service;
@@ -143,18 +145,24 @@ pub(crate) fn canonicalize(node: Node, at: At<'_>) -> Result<Node, LoadError> {
             continue;
         }
         let value = match name.as_str() {
-            "environment" => Node::Map(
-                key_values(&value, field)?
+            "environment" => {
+                let (plain, tagged) = split_tagged(value);
+                let mut entries: IndexMap<String, Node> = key_values(&plain, field)?
                     .into_iter()
                     .map(|(k, v)| (k, v.map_or(Node::Null, Node::Str)))
-                    .collect(),
-            ),
-            "labels" => Node::Map(
-                key_values(&value, field)?
+                    .collect();
+                entries.extend(tagged);
+                Node::Map(entries)
+            }
+            "labels" => {
+                let (plain, tagged) = split_tagged(value);
+                let mut entries: IndexMap<String, Node> = key_values(&plain, field)?
                     .into_iter()
                     .map(|(k, v)| (k, Node::Str(v.unwrap_or_default())))
-                    .collect(),
-            ),
+                    .collect();
+                entries.extend(tagged);
+                Node::Map(entries)
+            }
             "networks" => match value {
                 Node::Seq(_) => Node::Map(
                     string_list(&value, field)?
@@ -199,6 +207,18 @@ pub(crate) fn canonicalize(node: Node, at: At<'_>) -> Result<Node, LoadError> {
         out.insert(name, value);
     }
     Ok(Node::Map(out))
+}
+
+/// Separates `!reset`/`!override` entries of a mapping, which must reach
+/// the merge untouched, from the plain ones.
+fn split_tagged(value: Node) -> (Node, Vec<(String, Node)>) {
+    let Node::Map(map) = value else {
+        return (value, Vec::new());
+    };
+    let (tagged, plain): (Vec<_>, Vec<_>) = map
+        .into_iter()
+        .partition(|(_, v)| matches!(v, Node::Tagged(..)));
+    (Node::Map(plain.into_iter().collect()), tagged)
 }
 
 /// Two entries for one container path in one file are a mistake: Compose
@@ -268,7 +288,7 @@ pub(crate) fn convert(
             "cap_add" => service.cap_add = string_list(value, f)?,
             "cap_drop" => service.cap_drop = string_list(value, f)?,
             "command" => service.command = command(value, f)?,
-            "container_name" => service.container_name = non_empty_string(value, f)?,
+            "container_name" => service.container_name = Some(container_name(value, f)?),
             "depends_on" => service.depends_on = depends_on(value, f)?,
             "deploy" => service.deploy = Some(deploy(value, f)?),
             "dns" => service.dns = string_or_list(value, f)?,

@@ -230,3 +230,20 @@ pub(crate) fn networks(
     }
     Ok(out)
 }
+
+/// Reads `container_name`, which must match the pattern of Compose's
+/// schema (also what the Docker engine accepts).
+pub(crate) fn container_name(value: &Node, at: At<'_>) -> Result<String, LoadError> {
+    let name = string(value, at)?;
+    let mut chars = name.chars();
+    let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphanumeric());
+    let rest_ok = chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+    if first_ok && rest_ok && name.len() > 1 {
+        return Ok(name);
+    }
+    Err(LoadError::Schema {
+        path: at.file_buf(),
+        key: at.key.to_owned(),
+        message: format!("{name:?} does not match pattern '[a-zA-Z0-9][a-zA-Z0-9_.-]+'"),
+    })
+}

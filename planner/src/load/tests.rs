@@ -340,7 +340,7 @@ fn odd_documents_fail_without_panicking() {
         "services:\n  a:\n    image: x\n    environment: [[1]]\n",
         "services:\n  a:\n    image: x\n    depends_on: {b: {condition: never}}\n  b:\n    image: x\n",
         "services:\n  a:\n    image: x\n    <<: 3\n",
-        "services:\n  a:\n    image: $\n",
+        "services:\n  a:\n    image: ${\n",
         "networks:\n  n:\n    ipam: {config: [3]}\nservices:\n  a:\n    image: x\n    networks: [n]\n",
         "services:\n  a:\n    image: x\n    tmpfs: {a: b}\n",
         "services:\n  a:\n    image: x\n    extra_hosts: [nocolon]\n",

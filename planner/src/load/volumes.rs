@@ -52,13 +52,12 @@ pub(crate) fn target_of(node: &Node) -> Option<String> {
         Node::Str(text) => {
             let parts: Vec<&str> = text.split(':').collect();
             match parts.as_slice() {
-                [target] => Some((*target).to_owned()),
-                [_, target] | [_, target, _] => Some((*target).to_owned()),
+                [target] | [_, target] | [_, target, _] => Some(clean_target(target)),
                 _ => None,
             }
         }
         Node::Map(map) => match map.get("target") {
-            Some(Node::Str(target)) => Some(target.clone()),
+            Some(Node::Str(target)) => Some(clean_target(target)),
             _ => None,
         },
         _ => None,
@@ -67,6 +66,15 @@ pub(crate) fn target_of(node: &Node) -> Option<String> {
 
 fn is_path(source: &str) -> bool {
     source.starts_with('.') || source.starts_with('/') || source.starts_with('~')
+}
+
+/// True for `C:\dir` or `C:/dir`, which Compose keeps as written.
+fn is_windows_path(source: &str) -> bool {
+    let bytes = source.as_bytes();
+    bytes.len() >= 3
+        && bytes[0].is_ascii_alphabetic()
+        && bytes[1] == b':'
+        && (bytes[2] == b'\\' || bytes[2] == b'/')
 }
 
 fn parse_short(text: &str, at: At<'_>, base: &PathBase<'_>) -> Result<ServiceVolume, LoadError> {
@@ -103,7 +111,7 @@ fn parse_short(text: &str, at: At<'_>, base: &PathBase<'_>) -> Result<ServiceVol
         Some(source) if is_path(source) => ServiceVolume {
             kind: "bind".to_owned(),
             source: Some(absolute(source, base)),
-            target: target.to_owned(),
+            target: clean_target(target),
             read_only,
             bind: Some(BindOptions {
                 selinux,
@@ -117,7 +125,7 @@ fn parse_short(text: &str, at: At<'_>, base: &PathBase<'_>) -> Result<ServiceVol
         source => ServiceVolume {
             kind: "volume".to_owned(),
             source: source.map(str::to_owned),
-            target: target.to_owned(),
+            target: clean_target(target),
             read_only,
             bind: None,
             volume: Some(VolumeOptions {
@@ -144,6 +152,7 @@ fn parse_long(
             "bind",
             "volume",
             "tmpfs",
+            "image",
             "consistency",
         ],
         at,
@@ -174,7 +183,7 @@ fn parse_long(
     let mut volume = ServiceVolume {
         kind: kind.clone(),
         source: None,
-        target,
+        target: clean_target(&target),
         read_only,
         bind: None,
         volume: None,
@@ -187,14 +196,11 @@ fn parse_long(
                 At::new(at.file, &field("source")).invalid("", "the host path of the bind mount")
             })?;
             volume.source = Some(absolute(&source, base));
-            let bind = match options("bind") {
-                Some((node, key)) => bind_options(node, At::new(at.file, &key))?,
-                None => BindOptions {
-                    create_host_path: true,
-                    ..BindOptions::default()
-                },
-            };
-            volume.bind = Some(bind);
+            // Unlike the short syntax, the long one creates no missing host
+            // path unless `bind.create_host_path` says so.
+            if let Some((node, key)) = options("bind") {
+                volume.bind = Some(bind_options(node, At::new(at.file, &key))?);
+            }
         }
         "volume" => {
             volume.source = source;
@@ -221,8 +227,7 @@ fn parse_long(
     Ok(volume)
 }
 
-/// Reads `bind:` options. Compose creates a missing host path unless
-/// `create_host_path: false` is written.
+/// Reads `bind:` options.
 fn bind_options(node: &Node, at: At<'_>) -> Result<BindOptions, LoadError> {
     let options = mapping(node, at)?;
     known_keys(
@@ -230,10 +235,7 @@ fn bind_options(node: &Node, at: At<'_>) -> Result<BindOptions, LoadError> {
         &["propagation", "create_host_path", "selinux", "recursive"],
         at,
     )?;
-    let mut bind = BindOptions {
-        create_host_path: true,
-        ..BindOptions::default()
-    };
+    let mut bind = BindOptions::default();
     for (name, value) in options {
         let key = join(at.key, name);
         let at = At::new(at.file, &key);
@@ -307,8 +309,9 @@ pub(crate) fn byte_size(text: &str, at: At<'_>) -> Result<u64, LoadError> {
     Ok((value * factor as f64) as u64)
 }
 
-/// Makes a host path absolute against the project directory and removes
-/// `.` and `..` components, as Compose does.
+/// Makes a host path absolute against the project directory. Like
+/// Compose, an absolute path is kept as written and a relative one is
+/// joined and cleaned of `.` and `..` components.
 pub(crate) fn absolute(source: &str, base: &PathBase<'_>) -> String {
     let expanded = match (source.strip_prefix('~'), base.home) {
         (Some(rest), Some(home)) if rest.is_empty() || rest.starts_with('/') => {
@@ -316,13 +319,21 @@ pub(crate) fn absolute(source: &str, base: &PathBase<'_>) -> String {
         }
         _ => source.to_owned(),
     };
-    let path = Path::new(&expanded);
-    let joined = if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        base.project_dir.join(path)
-    };
-    clean(&joined).to_string_lossy().into_owned()
+    if expanded.starts_with('/') || is_windows_path(&expanded) {
+        return expanded;
+    }
+    clean(&base.project_dir.join(&expanded))
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// Cleans a container path the way Go's `path.Clean` does, which drops a
+/// trailing `/`.
+fn clean_target(target: &str) -> String {
+    if !target.starts_with('/') {
+        return target.to_owned();
+    }
+    clean(Path::new(target)).to_string_lossy().into_owned()
 }
 
 /// Lexically normalizes a path (no file system access).
