@@ -6,6 +6,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use berth_executor::{ApplyError, ApplyOptions, NoProgress, StepError, apply};
+use berth_planner::engine_body::HealthcheckBody;
 use berth_planner::plan::{Step, StepAction, WaitCondition};
 use berth_planner::snapshot::ObserveScope;
 use serde_json::json;
@@ -179,4 +180,160 @@ async fn completion_wait_passes_on_zero_exit() {
     )
     .await
     .unwrap_or_else(|error| panic!("apply: {error}"));
+}
+
+/// A container whose healthcheck is disabled has no health status, so a
+/// `service_healthy` wait on it fails at once.
+#[tokio::test]
+async fn healthy_wait_fails_without_healthcheck() {
+    let Some(host) = engine_host() else { return };
+    let project = TestProject::new(&host, "nohealth").await;
+    let network_step = project.create_network_step();
+    let network_id = network_step.id.clone();
+    let mut body = project.container_body("db", &["sleep", "3600"]);
+    body.healthcheck = Some(HealthcheckBody {
+        test: vec!["NONE".to_owned()],
+        ..HealthcheckBody::default()
+    });
+    let steps = vec![
+        network_step,
+        step(
+            "create:db",
+            &[&network_id],
+            StepAction::CreateContainer {
+                name: project.container("db"),
+                body,
+                hash_input: None,
+            },
+        ),
+        start(&project, "db", &["create:db"]),
+        wait(&project, "db", WaitCondition::Healthy),
+    ];
+    let plan = project.plan(ObserveScope::default(), steps).await;
+
+    let error = apply(
+        &project.docker,
+        &plan,
+        &ApplyOptions::default(),
+        &NoProgress,
+    )
+    .await
+    .expect_err("db has no healthcheck");
+    let expected = format!(
+        "container {} has no healthcheck configured",
+        project.container("db")
+    );
+    assert!(error.to_string().contains(&expected), "{error}");
+}
+
+/// A container that stays `starting` past the step's timeout fails the
+/// wait with the timeout and the service.
+#[tokio::test]
+async fn healthy_wait_times_out() {
+    let Some(host) = engine_host() else { return };
+    let project = TestProject::new(&host, "timeout").await;
+    let network_step = project.create_network_step();
+    let network_id = network_step.id.clone();
+    let mut body = project.container_body("db", &["sleep", "3600"]);
+    // Failing checks keep the status `starting` until 100 have failed.
+    body.healthcheck = Some(HealthcheckBody {
+        test: vec!["CMD".to_owned(), "false".to_owned()],
+        interval: 1_000_000_000,
+        retries: 100,
+        ..HealthcheckBody::default()
+    });
+    let steps = vec![
+        network_step,
+        step(
+            "create:db",
+            &[&network_id],
+            StepAction::CreateContainer {
+                name: project.container("db"),
+                body,
+                hash_input: None,
+            },
+        ),
+        start(&project, "db", &["create:db"]),
+        step(
+            "wait:db",
+            &["start:db"],
+            StepAction::Wait {
+                service: "db".to_owned(),
+                containers: vec![project.container("db")],
+                condition: WaitCondition::Healthy,
+                timeout_seconds: 2,
+            },
+        ),
+    ];
+    let plan = project.plan(ObserveScope::default(), steps).await;
+
+    let began = Instant::now();
+    let error = apply(
+        &project.docker,
+        &plan,
+        &ApplyOptions::default(),
+        &NoProgress,
+    )
+    .await
+    .expect_err("db never becomes healthy");
+    assert!(
+        began.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        began.elapsed()
+    );
+    assert!(
+        error
+            .to_string()
+            .contains("timed out after 2s waiting for db to be healthy"),
+        "{error}"
+    );
+}
+
+/// After a failure no new step starts, but the steps already running are
+/// let finish and reported as done.
+#[tokio::test]
+async fn failure_lets_running_steps_finish() {
+    let Some(host) = engine_host() else { return };
+    let project = TestProject::new(&host, "drain").await;
+    let mut steps = create_steps(
+        &project,
+        &[
+            ("x", &["sh", "-c", "exit 1"], false),
+            ("y", &["sleep", "3600"], true),
+        ],
+    );
+    steps.push(start(&project, "x", &["create:x"]));
+    steps.push(start(&project, "y", &["create:y"]));
+    steps.push(wait(&project, "x", WaitCondition::CompletedSuccessfully));
+    steps.push(wait(&project, "y", WaitCondition::Healthy));
+    steps.push(step(
+        "stop:y",
+        &["wait:y"],
+        StepAction::StopContainer {
+            container: by_name(&project.container("y")),
+            timeout_seconds: Some(1),
+        },
+    ));
+    let plan = project.plan(ObserveScope::default(), steps).await;
+
+    let error = apply(
+        &project.docker,
+        &plan,
+        &ApplyOptions::default(),
+        &NoProgress,
+    )
+    .await
+    .expect_err("x exited 1");
+    let ApplyError::StepsFailed(failure) = &error else {
+        panic!("{error:?}");
+    };
+    let failed: Vec<&str> = failure.failed.iter().map(|f| f.step.as_str()).collect();
+    assert_eq!(failed, vec!["wait:x"]);
+    assert!(
+        failure.done.iter().any(|id| id == "wait:y"),
+        "{:?}",
+        failure.done
+    );
+    assert_eq!(failure.not_started, vec!["stop:y"]);
+    assert_eq!(project.state(&project.container("y")).await, "running");
 }
