@@ -121,12 +121,12 @@ impl Graph {
             }
         }
         if reached != steps.len() {
-            let stuck: Vec<&str> = (0..steps.len())
+            let stuck: Vec<String> = (0..steps.len())
                 .filter(|&i| remaining[i] > 0)
-                .map(|i| steps[i].id.as_str())
+                .map(|i| format!("`{}`", steps[i].id))
                 .collect();
             return Err(invalid(format!(
-                "the steps {} depend on each other in a cycle",
+                "steps {} can never start because their `after` lists form a cycle",
                 stuck.join(", ")
             )));
         }
@@ -209,5 +209,61 @@ fn failure(step: &Step, error: StepError) -> StepFailure {
         step: step.id.clone(),
         subject: subject(&step.action),
         error,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use berth_planner::plan::StepAction;
+
+    use super::*;
+
+    fn step(id: &str, after: &[&str]) -> Step {
+        Step {
+            id: id.to_owned(),
+            after: after.iter().map(|id| (*id).to_owned()).collect(),
+            action: StepAction::RemoveVolume {
+                name: id.to_owned(),
+            },
+        }
+    }
+
+    fn graph_error(steps: &[Step]) -> String {
+        match Graph::new(steps) {
+            Ok(_) => panic!("the graph was accepted"),
+            Err(error) => error.to_string(),
+        }
+    }
+
+    #[test]
+    fn graph_counts_unfinished_predecessors() {
+        let steps = [step("a", &[]), step("b", &["a"]), step("c", &["a", "b"])];
+        let graph = Graph::new(&steps).unwrap();
+        assert_eq!(graph.waiting_on, vec![0, 1, 2]);
+        assert_eq!(graph.dependents, vec![vec![1, 2], vec![2], vec![]]);
+    }
+
+    #[test]
+    fn graph_rejects_duplicate_ids() {
+        let message = graph_error(&[step("a", &[]), step("a", &[])]);
+        assert_eq!(message, "invalid plan: step id `a` is used twice");
+    }
+
+    #[test]
+    fn graph_rejects_unknown_predecessors() {
+        let message = graph_error(&[step("a", &["z"])]);
+        assert_eq!(
+            message,
+            "invalid plan: step `a` comes after `z`, which is not in the plan"
+        );
+    }
+
+    #[test]
+    fn graph_rejects_cycles() {
+        let message = graph_error(&[step("a", &["b"]), step("b", &["a"]), step("c", &[])]);
+        assert_eq!(
+            message,
+            "invalid plan: steps `a`, `b` can never start because their `after` lists form a cycle"
+        );
     }
 }

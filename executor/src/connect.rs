@@ -50,3 +50,25 @@ pub async fn connect_to(host: &str) -> Result<Docker, ExecutorError> {
     );
     Ok(docker)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn unsupported_scheme_is_rejected() {
+        let error = connect_to("ssh://example.invalid").await.unwrap_err();
+        assert!(
+            matches!(error, ExecutorError::UnsupportedHost { ref host } if host == "ssh://example.invalid"),
+            "{error:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn missing_socket_names_the_host() {
+        let host = "unix:///nonexistent/berth-test.sock";
+        let error = connect_to(host).await.unwrap_err();
+        assert!(matches!(error, ExecutorError::Connect { .. }), "{error:?}");
+        assert!(error.to_string().contains(host), "{error}");
+    }
+}
