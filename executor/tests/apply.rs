@@ -46,7 +46,7 @@ async fn creates_waits_healthy_then_recreates() {
             &[&network_id],
             StepAction::CreateContainer {
                 name: db.clone(),
-                body: db_body,
+                body: Box::new(db_body),
                 hash_input: Some(db_hash_input.clone()),
             },
         ),
@@ -55,7 +55,7 @@ async fn creates_waits_healthy_then_recreates() {
             &[&network_id],
             StepAction::CreateContainer {
                 name: web.clone(),
-                body: web_body,
+                body: Box::new(web_body),
                 hash_input: Some(json!({"image": common::IMAGE})),
             },
         ),
@@ -134,7 +134,7 @@ async fn creates_waits_healthy_then_recreates() {
             &[],
             StepAction::CreateContainer {
                 name: temporary.clone(),
-                body: new_body,
+                body: Box::new(new_body),
                 hash_input: Some(new_hash_input),
             },
         ),
@@ -254,7 +254,7 @@ async fn unpause_resumes_paused_container() {
             &[&network_id],
             StepAction::CreateContainer {
                 name: web.clone(),
-                body: project.container_body("web", &["sleep", "3600"]),
+                body: Box::new(project.container_body("web", &["sleep", "3600"])),
                 hash_input: Some(json!({})),
             },
         ),

@@ -28,7 +28,7 @@ fn create_steps(project: &TestProject, services: &[(&str, &[&str], bool)]) -> Ve
             &[&network_id],
             StepAction::CreateContainer {
                 name: project.container(service),
-                body,
+                body: Box::new(body),
                 hash_input: Some(json!({"service": service})),
             },
         ));
@@ -202,7 +202,7 @@ async fn healthy_wait_fails_without_healthcheck() {
             &[&network_id],
             StepAction::CreateContainer {
                 name: project.container("db"),
-                body,
+                body: Box::new(body),
                 hash_input: None,
             },
         ),
@@ -249,7 +249,7 @@ async fn healthy_wait_times_out() {
             &[&network_id],
             StepAction::CreateContainer {
                 name: project.container("db"),
-                body,
+                body: Box::new(body),
                 hash_input: None,
             },
         ),

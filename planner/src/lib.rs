@@ -14,4 +14,7 @@ pub mod engine_body;
 pub mod plan;
 pub mod snapshot;
 pub mod container_spec;
+pub mod labels;
+pub mod reconcile;
+pub mod schema;
 pub mod render;

@@ -236,7 +236,7 @@ pub enum StepAction {
     /// substitutes them, hashes it and writes the config-hash label.
     CreateContainer {
         name: String,
-        body: ContainerBody,
+        body: Box<ContainerBody>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         hash_input: Option<serde_json::Value>,
     },

@@ -124,7 +124,7 @@ fn create_container(name: &str, service: &str, image: &str) -> StepAction {
     );
     StepAction::CreateContainer {
         name: name.to_string(),
-        body,
+        body: Box::new(body),
         hash_input: None,
     }
 }

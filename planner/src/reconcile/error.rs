@@ -1,0 +1,87 @@
+//! Why a plan cannot be made. Every variant fails before any step runs.
+
+use thiserror::Error;
+
+/// A reason the planner rejects the model, the options or the state.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum PlanError {
+    #[error("snapshot is of project `{snapshot}`, not `{project}` (observe the project again with `berth snapshot -p {project}`)")]
+    SnapshotProject { snapshot: String, project: String },
+
+    #[error("no such service: `{service}` (services: {known})")]
+    UnknownService { service: String, known: String },
+
+    #[error("{first} and {second} cannot be used together")]
+    ConflictingFlags {
+        first: &'static str,
+        second: &'static str,
+    },
+
+    #[error(
+        "service `{service}` sets container_name `{container_name}` but asks for {count} containers; a fixed name fits one container (remove container_name to scale)"
+    )]
+    FixedNameScaled {
+        service: String,
+        container_name: String,
+        count: u64,
+    },
+
+    #[error(
+        "service `{service}` depends on `{dependency}`, which is disabled; enable it with --profile {profiles} or name it on the command line"
+    )]
+    DisabledDependency {
+        service: String,
+        dependency: String,
+        profiles: String,
+    },
+
+    #[error("service refers to undefined network `{network}` (declare it under top-level networks)")]
+    UndefinedNetwork { network: String },
+
+    #[error("service refers to undefined volume `{volume}` (declare it under top-level volumes)")]
+    UndefinedVolume { volume: String },
+
+    #[error("network `{network}` is declared as external but was not found (create it with `docker network create {network}`)")]
+    ExternalNetworkMissing { network: String },
+
+    #[error("volume `{volume}` is declared as external but was not found (create it with `docker volume create {volume}`)")]
+    ExternalVolumeMissing { volume: String },
+
+    #[error(
+        "network `{network}` was found but its label com.docker.compose.network is {actual:?}, expected {expected:?} (remove the network, or set `external: true` to use it as it is)"
+    )]
+    NetworkLabelMismatch {
+        network: String,
+        actual: String,
+        expected: String,
+    },
+
+    #[error("container `{container}` has no valid com.docker.compose.container-number label (remove it, or run `berth plan --force-recreate`)")]
+    MissingNumber { container: String },
+
+    #[error("{}", name_taken(name, holder, project.as_deref()))]
+    NameTaken {
+        name: String,
+        holder: String,
+        project: Option<String>,
+    },
+
+    #[error("image `{image}` of service `{service}` is not on the engine (berth does not pull images yet: pull or build it first)")]
+    ImageMissing { service: String, image: String },
+
+    #[error("cannot build the container of service `{service}`: {message}")]
+    ContainerSpec { service: String, message: String },
+}
+
+fn name_taken(name: &str, holder: &str, project: Option<&str>) -> String {
+    let short = &holder[..holder.len().min(12)];
+    match project {
+        Some(project) => format!(
+            "container name `{name}` is already used by container {short} of project `{project}` (remove it, or change container_name)"
+        ),
+        None => format!(
+            "container name `{name}` is already used by container {short}, which is not part of any Compose project (remove or rename it)"
+        ),
+    }
+}

@@ -1,0 +1,263 @@
+//! Networks and volumes: checked against what the engine has, created when
+//! missing, before any container that needs them.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::engine_body::{IpamPoolBody, NetworkBody, NetworkIpamBody, VolumeBody};
+use crate::hash::{network_config_hash, volume_config_hash};
+use crate::labels;
+use crate::model::{Network, Project, Service, Volume};
+use crate::plan::{Action, Reason, ResourceChange, ResourceKind, StepAction, Warning};
+use crate::snapshot::Snapshot;
+
+use super::PlanError;
+use super::steps::StepList;
+
+/// Step ids that create networks and volumes, by model key, so that
+/// container creations can depend on them.
+#[derive(Default)]
+pub(crate) struct ResourceSteps {
+    pub networks: BTreeMap<String, String>,
+    pub volumes: BTreeMap<String, String>,
+}
+
+/// Network and volume keys that the selected services use.
+pub(crate) fn used_keys(services: &BTreeMap<String, Service>) -> (BTreeSet<String>, BTreeSet<String>) {
+    let mut networks = BTreeSet::new();
+    let mut volumes = BTreeSet::new();
+    for service in services.values() {
+        networks.extend(service.networks.keys().cloned());
+        for volume in &service.volumes {
+            if volume.kind == "volume"
+                && let Some(source) = &volume.source
+            {
+                volumes.insert(source.clone());
+            }
+        }
+    }
+    (networks, volumes)
+}
+
+/// Checks every used network and volume and plans the missing ones.
+pub(crate) fn plan_resources(
+    project: &Project,
+    services: &BTreeMap<String, Service>,
+    snapshot: &Snapshot,
+    steps: &mut StepList,
+    changes: &mut Vec<ResourceChange>,
+    warnings: &mut Vec<Warning>,
+) -> Result<ResourceSteps, PlanError> {
+    let (network_keys, volume_keys) = used_keys(services);
+    let mut created = ResourceSteps::default();
+    for key in network_keys {
+        let Some(network) = project.networks.get(&key) else {
+            return Err(PlanError::UndefinedNetwork { network: key });
+        };
+        if let Some(id) = plan_network(project, &key, network, snapshot, steps, changes, warnings)? {
+            created.networks.insert(key, id);
+        }
+    }
+    for key in volume_keys {
+        let Some(volume) = project.volumes.get(&key) else {
+            return Err(PlanError::UndefinedVolume { volume: key });
+        };
+        if let Some(id) = plan_volume(project, &key, volume, snapshot, steps, changes, warnings)? {
+            created.volumes.insert(key, id);
+        }
+    }
+    Ok(created)
+}
+
+fn plan_network(
+    project: &Project,
+    key: &str,
+    network: &Network,
+    snapshot: &Snapshot,
+    steps: &mut StepList,
+    changes: &mut Vec<ResourceChange>,
+    warnings: &mut Vec<Warning>,
+) -> Result<Option<String>, PlanError> {
+    let observed = snapshot.networks.get(&network.name);
+    if network.external {
+        return match observed {
+            Some(_) => Ok(None),
+            None => Err(PlanError::ExternalNetworkMissing {
+                network: network.name.clone(),
+            }),
+        };
+    }
+    if let Some(observed) = observed {
+        let label = |name: &str| observed.labels.get(name).map(String::as_str).unwrap_or("");
+        let owner = label(labels::PROJECT);
+        if owner.is_empty() {
+            warnings.push(Warning {
+                code: "network_not_created_by_compose".into(),
+                message: format!(
+                    "network {} exists but was not created by Compose; set `external: true` on networks.{key} to use it as it is",
+                    network.name
+                ),
+            });
+        } else if owner != project.name {
+            warnings.push(Warning {
+                code: "network_foreign_project".into(),
+                message: format!(
+                    "network {} was created for project {owner:?}, not {:?}; berth uses it as it is",
+                    network.name, project.name
+                ),
+            });
+        }
+        let actual = label(labels::NETWORK);
+        if actual != key {
+            return Err(PlanError::NetworkLabelMismatch {
+                network: network.name.clone(),
+                actual: actual.to_string(),
+                expected: key.to_string(),
+            });
+        }
+        let hash = label(labels::CONFIG_HASH);
+        if !hash.is_empty() && hash != network_config_hash(network) {
+            // TODO: replace the network and reconnect its containers with
+            // their aliases; until then a changed network is kept.
+            warnings.push(Warning {
+                code: "network_config_changed".into(),
+                message: format!(
+                    "network {} differs from networks.{key} in the compose files; berth keeps the existing network",
+                    network.name
+                ),
+            });
+        }
+        return Ok(None);
+    }
+    let mut labels = network.labels.clone();
+    labels.insert(labels::CONFIG_HASH.into(), network_config_hash(network));
+    labels.insert(labels::NETWORK.into(), key.into());
+    labels.insert(labels::PROJECT.into(), project.name.clone());
+    labels.insert(labels::VERSION.into(), labels::COMPOSE_VERSION.into());
+    let ipam = (network.ipam.driver.is_some() || !network.ipam.config.is_empty()).then(|| {
+        NetworkIpamBody {
+            driver: network.ipam.driver.clone(),
+            config: network
+                .ipam
+                .config
+                .iter()
+                .map(|pool| IpamPoolBody {
+                    subnet: pool.subnet.clone(),
+                    ip_range: pool.ip_range.clone(),
+                    gateway: pool.gateway.clone(),
+                    aux_address: pool.aux_addresses.clone(),
+                })
+                .collect(),
+        }
+    });
+    let body = NetworkBody {
+        name: network.name.clone(),
+        driver: network.driver.clone(),
+        internal: network.internal,
+        attachable: network.attachable,
+        enable_ipv6: network.enable_ipv6,
+        ipam,
+        options: network.driver_opts.clone(),
+        labels,
+    };
+    let id = steps.create_phase(
+        format!("network.create:{}", network.name),
+        Vec::new(),
+        StepAction::CreateNetwork {
+            name: network.name.clone(),
+            body,
+        },
+    );
+    changes.push(ResourceChange {
+        address: format!("network.{key}"),
+        kind: ResourceKind::Network,
+        name: network.name.clone(),
+        service: None,
+        action: Action::Create,
+        reasons: vec![Reason::Missing],
+        diffs: Vec::new(),
+    });
+    Ok(Some(id))
+}
+
+fn plan_volume(
+    project: &Project,
+    key: &str,
+    volume: &Volume,
+    snapshot: &Snapshot,
+    steps: &mut StepList,
+    changes: &mut Vec<ResourceChange>,
+    warnings: &mut Vec<Warning>,
+) -> Result<Option<String>, PlanError> {
+    let observed = snapshot.volumes.get(&volume.name);
+    if volume.external {
+        return match observed {
+            Some(_) => Ok(None),
+            None => Err(PlanError::ExternalVolumeMissing {
+                volume: volume.name.clone(),
+            }),
+        };
+    }
+    if let Some(observed) = observed {
+        let label = |name: &str| observed.labels.get(name).map(String::as_str).unwrap_or("");
+        let owner = label(labels::PROJECT);
+        if owner.is_empty() {
+            warnings.push(Warning {
+                code: "volume_not_created_by_compose".into(),
+                message: format!(
+                    "volume {} exists but was not created by Compose; set `external: true` on volumes.{key} to use it as it is",
+                    volume.name
+                ),
+            });
+        } else if owner != project.name {
+            warnings.push(Warning {
+                code: "volume_foreign_project".into(),
+                message: format!(
+                    "volume {} was created for project {owner:?}, not {:?}; berth uses it as it is",
+                    volume.name, project.name
+                ),
+            });
+        }
+        let hash = label(labels::CONFIG_HASH);
+        if !hash.is_empty() && hash != volume_config_hash(volume) {
+            // NOTE: replacing a volume loses its data, so berth keeps it
+            // until an explicit option asks for the replacement.
+            warnings.push(Warning {
+                code: "volume_config_changed".into(),
+                message: format!(
+                    "volume {} differs from volumes.{key} in the compose files; berth keeps it and its data",
+                    volume.name
+                ),
+            });
+        }
+        return Ok(None);
+    }
+    let mut labels = volume.labels.clone();
+    labels.insert(labels::CONFIG_HASH.into(), volume_config_hash(volume));
+    labels.insert(labels::PROJECT.into(), project.name.clone());
+    labels.insert(labels::VERSION.into(), labels::COMPOSE_VERSION.into());
+    labels.insert(labels::VOLUME.into(), key.into());
+    let body = VolumeBody {
+        name: volume.name.clone(),
+        driver: volume.driver.clone(),
+        driver_opts: volume.driver_opts.clone(),
+        labels,
+    };
+    let id = steps.create_phase(
+        format!("volume.create:{}", volume.name),
+        Vec::new(),
+        StepAction::CreateVolume {
+            name: volume.name.clone(),
+            body,
+        },
+    );
+    changes.push(ResourceChange {
+        address: format!("volume.{key}"),
+        kind: ResourceKind::Volume,
+        name: volume.name.clone(),
+        service: None,
+        action: Action::Create,
+        reasons: vec![Reason::Missing],
+        diffs: Vec::new(),
+    });
+    Ok(Some(id))
+}
