@@ -168,7 +168,6 @@ pub fn volume_config_hash(volume: &Volume) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Volume;
 
     #[test]
     fn strings_escape_like_go() {
@@ -201,6 +200,34 @@ mod tests {
         assert_eq!(
             service_config_hash(&service),
             "149162c07c493e020b3f8ac3c76e92045e7bde70b5b35314e1e8a3681935e87b"
+        );
+    }
+
+    #[test]
+    fn network_hash_matches_compose() {
+        // The label Compose put on `back: {internal: true}` of project
+        // `oracle72`.
+        let network = Network {
+            name: "oracle72_back".into(),
+            internal: true,
+            ..Network::default()
+        };
+        assert_eq!(
+            network_config_hash(&network),
+            "3a7a59a86c3fceeddde41d61604b89f5546389ef24e20f4aa91537c37be7e9c3"
+        );
+    }
+
+    #[test]
+    fn volume_hash_matches_compose() {
+        // The label Compose put on `appdata:` of project `oracle71`.
+        let volume = Volume {
+            name: "oracle71_appdata".into(),
+            ..Volume::default()
+        };
+        assert_eq!(
+            volume_config_hash(&volume),
+            "991cafc9d31c0419ba9de1c6708ad3764c790680b47d2d48f4f3e9465996bada"
         );
     }
 

@@ -11,7 +11,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use berth_planner::config_json::render_config_json;
-use berth_planner::hash::{go_json_indented, service_config_hash};
+use berth_planner::hash::{
+    go_json_indented, network_config_hash, service_config_hash, volume_config_hash,
+};
 use berth_planner::load::{FileSource, LoadError, LoadRequest, load};
 use berth_planner::model::Project;
 
@@ -140,6 +142,7 @@ fn check_valid(case: &Path, number: &str) -> Result<(), String> {
         ));
     }
     check_config_hashes(case, &loaded.project)?;
+    check_resource_hashes(case, &loaded.project)?;
     check_created_hashes(case, number, &request)
 }
 
@@ -209,6 +212,41 @@ fn check_created_hashes(case: &Path, number: &str, request: &LoadRequest) -> Res
             return Err(format!(
                 "hash of {service_name}: compose {expected}, berth {actual}"
             ));
+        }
+    }
+    Ok(())
+}
+
+/// Compares the config-hash labels of the networks and volumes Compose
+/// created with berth's hashes of the same resources.
+fn check_resource_hashes(case: &Path, project: &Project) -> Result<(), String> {
+    let kinds = [
+        ("created-networks.json", "com.docker.compose.network"),
+        ("created-volumes.json", "com.docker.compose.volume"),
+    ];
+    for (file, key_label) in kinds {
+        let Ok(text) = fs::read_to_string(case.join(file)) else {
+            continue;
+        };
+        let created: BTreeMap<String, BTreeMap<String, String>> =
+            serde_json::from_str(&text).map_err(|e| format!("{file}: {e}"))?;
+        for labels in created.values() {
+            let (Some(key), Some(expected)) = (
+                labels.get(key_label),
+                labels.get("com.docker.compose.config-hash"),
+            ) else {
+                continue;
+            };
+            let actual = if key_label.ends_with("network") {
+                project.networks.get(key).map(network_config_hash)
+            } else {
+                project.volumes.get(key).map(volume_config_hash)
+            };
+            if actual.as_deref() != Some(expected.as_str()) {
+                return Err(format!(
+                    "{file} {key}: compose {expected}, berth {actual:?}"
+                ));
+            }
         }
     }
     Ok(())

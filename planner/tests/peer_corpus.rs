@@ -99,7 +99,16 @@ fn check(case: &Path) -> Outcome {
             }
             let actual: serde_json::Value =
                 serde_json::from_str(&render_config_json(&loaded.project)).unwrap_or_default();
-            if actual == expected {
+            let mut compose_warnings = compose_warnings(&result, case);
+            compose_warnings.sort();
+            compose_warnings.dedup();
+            let mut berth_warnings = loaded.warnings.clone();
+            berth_warnings.sort();
+            if actual == expected && compose_warnings != berth_warnings {
+                Outcome::Problem(format!(
+                    "warnings differ: compose {compose_warnings:?}, berth {berth_warnings:?}"
+                ))
+            } else if actual == expected {
                 Outcome::Same
             } else {
                 Outcome::Problem(format!(
@@ -108,6 +117,22 @@ fn check(case: &Path) -> Outcome {
             }
         }
     }
+}
+
+/// The messages of the warnings Compose printed, in the logrus format
+/// `time="..." level=warning msg="..."`.
+fn compose_warnings(result: &str, case: &Path) -> Vec<String> {
+    result
+        .lines()
+        .filter_map(|line| line.split_once("level=warning msg=\""))
+        .map(|(_, message)| {
+            message
+                .strip_suffix('"')
+                .unwrap_or(message)
+                .replace("\\\"", "\"")
+                .replace("@CASE_DIR@", &case.display().to_string())
+        })
+        .collect()
 }
 
 #[test]

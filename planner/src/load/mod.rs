@@ -95,6 +95,7 @@ pub fn load(request: &LoadRequest, source: &dyn FileSource) -> Result<Loaded, Lo
     let env = env;
     let lookup = |name: &str| env.get(name).cloned();
     let mut unset = BTreeSet::new();
+    let mut warnings = Vec::new();
 
     let mut merged: IndexMap<String, Node> = IndexMap::new();
     let mut service_files: BTreeMap<String, PathBuf> = BTreeMap::new();
@@ -116,7 +117,7 @@ pub fn load(request: &LoadRequest, source: &dyn FileSource) -> Result<Loaded, Lo
             }
         }
         interpolate::interpolate_tree(&mut document, file, &lookup, &mut unset)?;
-        let canonical = canonicalize_file(document, file)?;
+        let canonical = canonicalize_file(document, file, &mut warnings)?;
         if let Some(Node::Map(services)) = canonical.get("services") {
             for name in services.keys() {
                 service_files.insert(name.clone(), file.clone());
@@ -204,15 +205,20 @@ pub fn load(request: &LoadRequest, source: &dyn FileSource) -> Result<Loaded, Lo
     normalize::check_dependencies(&project, &files_label)?;
     normalize::keep_used_resources(&mut project, networks, volumes);
 
-    let warnings = unset
-        .into_iter()
-        .map(|name| format!("The {name:?} variable is not set. Defaulting to a blank string."))
-        .collect();
+    warnings.extend(
+        unset
+            .into_iter()
+            .map(|name| format!("The {name:?} variable is not set. Defaulting to a blank string.")),
+    );
     Ok(Loaded { project, warnings })
 }
 
 /// Checks a file's top level and its services, and canonicalizes them.
-fn canonicalize_file(document: Node, file: &Path) -> Result<IndexMap<String, Node>, LoadError> {
+fn canonicalize_file(
+    document: Node,
+    file: &Path,
+    warnings: &mut Vec<String>,
+) -> Result<IndexMap<String, Node>, LoadError> {
     let Node::Map(map) = document else {
         return Ok(IndexMap::new());
     };
@@ -223,7 +229,11 @@ fn canonicalize_file(document: Node, file: &Path) -> Result<IndexMap<String, Nod
         let at = At::new(file, &at_key);
         match key.as_str() {
             k if k.starts_with("x-") => {}
-            "version" => tracing::debug!(file = %file.display(), "ignoring obsolete `version`"),
+            "version" => warnings.push(format!(
+                "{}: the attribute `version` is obsolete, it will be ignored, please remove it \
+                 to avoid potential confusion",
+                file.display()
+            )),
             "secrets" | "configs" | "include" | "models" => return Err(at.unsupported()),
             "services" => {
                 let services = match value {

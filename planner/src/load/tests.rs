@@ -352,3 +352,19 @@ fn odd_documents_fail_without_panicking() {
         assert!(outcome.is_err(), "accepted {document:?}");
     }
 }
+
+#[test]
+fn version_attribute_warns() {
+    let source = files(&[(
+        "/p/compose.yaml",
+        "version: '3.8'\nservices:\n  app:\n    image: busybox\n",
+    )]);
+    let loaded = ok(&request("/p"), &source);
+    assert_eq!(
+        loaded.warnings,
+        [
+            "/p/compose.yaml: the attribute `version` is obsolete, it will be ignored, please remove it \
+          to avoid potential confusion"
+        ]
+    );
+}
