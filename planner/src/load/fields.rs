@@ -183,16 +183,20 @@ pub(crate) fn known_keys(
     known: &[&str],
     at: At<'_>,
 ) -> Result<(), LoadError> {
-    for key in map.keys() {
-        if !known.contains(&key.as_str()) && !key.starts_with("x-") {
-            return Err(LoadError::Schema {
-                path: at.file_buf(),
-                key: at.key.to_owned(),
-                message: format!("additional properties '{key}' not allowed"),
-            });
-        }
+    let mut unknown: Vec<String> = map
+        .keys()
+        .filter(|key| !known.contains(&key.as_str()) && !key.starts_with("x-"))
+        .map(|key| format!("'{key}'"))
+        .collect();
+    if unknown.is_empty() {
+        return Ok(());
     }
-    Ok(())
+    unknown.sort();
+    Err(LoadError::Schema {
+        path: at.file_buf(),
+        key: at.key.to_owned(),
+        message: format!("additional properties {} not allowed", unknown.join(", ")),
+    })
 }
 
 /// A `KEY=value` list or a mapping, as ordered pairs. In the list form a

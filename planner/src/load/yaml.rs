@@ -282,6 +282,11 @@ impl<'de> Visitor<'de> for NodeVisitor<'_> {
             let value = map.next_value_seed(NodeSeed {
                 source: self.source,
             })?;
+            if entries.contains_key(&key) {
+                return Err(serde::de::Error::custom(format!(
+                    "mapping key {key:?} already defined"
+                )));
+            }
             entries.insert(key, value);
         }
         Ok(Node::Map(entries))
@@ -347,6 +352,17 @@ mod tests {
         assert_eq!(c.get("x"), Some(&Node::Int(0)));
         assert_eq!(c.get("y"), Some(&Node::Int(1)));
         assert_eq!(c.get("z"), Some(&Node::Int(2)));
+    }
+
+    #[test]
+    fn duplicate_keys_fail() {
+        let error = parse("services:\n  a: {}\n  a: {}\n")
+            .err()
+            .unwrap_or_default();
+        assert!(
+            error.contains("mapping key \"a\" already defined"),
+            "{error}"
+        );
     }
 
     #[test]
