@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// Plan and apply Docker Compose projects: review every change before it
 /// reaches the engine.
 #[derive(Debug, Parser)]
-#[command(name = "berth", version, about, propagate_version = true)]
+#[command(name = "berth", version, about)]
 pub struct Cli {
     #[command(flatten)]
     pub project: ProjectArgs,
@@ -204,4 +204,25 @@ pub enum SchemaKind {
 pub struct SchemaArgs {
     /// Which format.
     pub kind: SchemaKind,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    #[test]
+    fn arguments_are_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn project_options_go_before_or_after_the_subcommand() {
+        use clap::Parser;
+        let before = Cli::try_parse_from(["berth", "-p", "app", "plan"]).unwrap();
+        let after = Cli::try_parse_from(["berth", "plan", "-p", "app"]).unwrap();
+        assert_eq!(before.project.project_name.as_deref(), Some("app"));
+        assert_eq!(after.project.project_name.as_deref(), Some("app"));
+    }
 }

@@ -30,7 +30,10 @@ pub fn write_artefact(out: Option<&Path>, text: &str) -> anyhow::Result<()> {
             .with_context(|| format!("failed to write {}", path.display())),
         None => {
             let mut stdout = std::io::stdout().lock();
-            match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+            match stdout
+                .write_all(text.as_bytes())
+                .and_then(|()| stdout.flush())
+            {
                 Ok(()) => Ok(()),
                 // A reader that stopped early (`| head`) is not an error.
                 Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),

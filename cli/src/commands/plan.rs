@@ -42,7 +42,10 @@ pub async fn run(project_args: &ProjectArgs, args: PlanArgs) -> anyhow::Result<i
     json.push('\n');
     write_artefact(args.out.as_deref(), &json)?;
     if plan.has_changes() {
-        eprintln!("berth: {}", berth_planner::render::summary_line(&plan.summary));
+        eprintln!(
+            "berth: {}",
+            berth_planner::render::summary_line(&plan.summary)
+        );
     } else {
         eprintln!("berth: no changes; the project matches the compose files");
     }

@@ -13,10 +13,9 @@ pub async fn run(project_args: &ProjectArgs, args: SnapshotArgs) -> anyhow::Resu
     // With compose files the snapshot also covers the names the model
     // declares; with only `-p NAME` it covers what carries the label.
     let request = match crate::project::load_project(project_args, &[]) {
-        Ok(loaded) => ObserveRequest::new(
-            loaded.project.name.clone(),
-            observe_scope(&loaded.project),
-        ),
+        Ok(loaded) => {
+            ObserveRequest::new(loaded.project.name.clone(), observe_scope(&loaded.project))
+        }
         Err(error) => match &project_args.project_name {
             Some(name) if project_args.files.is_empty() => {
                 tracing::debug!(%error, "observing by project name only");

@@ -15,7 +15,7 @@ use crate::snapshot::ObservedContainer;
 use super::diff::replacement_diffs;
 use super::references::{ResolvedService, resolve_references};
 use super::selection::RecreateStrategy;
-use super::{Planner, PlanError};
+use super::{PlanError, Planner};
 
 /// A container of a service as it will be once the plan is applied.
 #[derive(Clone, Debug)]
@@ -44,7 +44,11 @@ impl Planner<'_> {
         let strategy = self.selection.strategy(name, self.options);
         let resolved = resolve_references(name, service, &self.converged, &self.replaced);
         let image = service_image(&self.project.name, name, service);
-        let expected_image = self.snapshot.images.get(&image).map(|image| image.id.clone());
+        let expected_image = self
+            .snapshot
+            .images
+            .get(&image)
+            .map(|image| image.id.clone());
 
         let mut observed: Vec<&ObservedContainer> = self
             .snapshot
@@ -52,7 +56,12 @@ impl Planner<'_> {
             .iter()
             .filter(|c| c.label(labels::SERVICE) == name && c.label(labels::ONEOFF) != "True")
             .collect();
-        let next_number = observed.iter().filter_map(|c| number_of(c)).max().unwrap_or(0) + 1;
+        let next_number = observed
+            .iter()
+            .filter_map(|c| number_of(c))
+            .max()
+            .unwrap_or(0)
+            + 1;
 
         let mut verdicts: BTreeMap<String, Verdict> = BTreeMap::new();
         for container in &observed {
@@ -71,7 +80,13 @@ impl Planner<'_> {
         // Up-to-date containers first, then obsolete ones, each by number:
         // scaling down removes obsolete containers first, then the highest
         // numbers.
-        observed.sort_by_key(|c| (verdicts[&c.id].obsolete, number_of(c).unwrap_or(u32::MAX), c.name.clone()));
+        observed.sort_by_key(|c| {
+            (
+                verdicts[&c.id].obsolete,
+                number_of(c).unwrap_or(u32::MAX),
+                c.name.clone(),
+            )
+        });
 
         let keep = usize::try_from(expected).unwrap_or(usize::MAX);
         let mut finals = Vec::new();
@@ -88,7 +103,15 @@ impl Planner<'_> {
                     container: container.name.clone(),
                 })?;
                 let final_name = container_name(&self.project.name, name, service, number);
-                self.plan_replace(name, container, number, &final_name, &resolved, expected_image.as_deref(), verdict.reasons)?;
+                self.plan_replace(
+                    name,
+                    container,
+                    number,
+                    &final_name,
+                    &resolved,
+                    expected_image.as_deref(),
+                    verdict.reasons,
+                )?;
                 finals.push(FinalContainer {
                     name: final_name,
                     id: None,
@@ -103,8 +126,19 @@ impl Planner<'_> {
         for offset in 0..missing {
             let number = next_number + u32::try_from(offset).unwrap_or(u32::MAX - next_number);
             let final_name = container_name(&self.project.name, name, service, number);
-            self.plan_create(name, number, &final_name, &resolved, expected_image.as_deref(), None)?;
-            let reason = if observed.is_empty() { Reason::Missing } else { Reason::ScaleUp };
+            self.plan_create(
+                name,
+                number,
+                &final_name,
+                &resolved,
+                expected_image.as_deref(),
+                None,
+            )?;
+            let reason = if observed.is_empty() {
+                Reason::Missing
+            } else {
+                Reason::ScaleUp
+            };
             self.changes.push(ResourceChange {
                 address: format!("service.{name}[{number}]"),
                 kind: ResourceKind::Container,
@@ -148,7 +182,9 @@ impl Planner<'_> {
                 {
                     reasons.push(Reason::ImageChanged);
                 }
-                if container.state == "running" && !self.attached_to_all_networks(container, service) {
+                if container.state == "running"
+                    && !self.attached_to_all_networks(container, service)
+                {
                     reasons.push(Reason::NetworkDisconnected);
                 }
                 if !self.named_volumes_mounted(container, service) {
@@ -291,7 +327,10 @@ impl Planner<'_> {
         id
     }
 
-    #[expect(clippy::too_many_arguments, reason = "one call site; the values are unrelated")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one call site; the values are unrelated"
+    )]
     fn plan_replace(
         &mut self,
         name: &str,
@@ -505,7 +544,12 @@ impl Planner<'_> {
         }
         after.extend(self.orphan_steps.iter().cloned());
         for dependency in service.depends_on.keys() {
-            after.extend(self.service_create_steps.get(dependency).cloned().unwrap_or_default());
+            after.extend(
+                self.service_create_steps
+                    .get(dependency)
+                    .cloned()
+                    .unwrap_or_default(),
+            );
         }
         let id = self.steps.create_phase(
             format!("container.create:{final_name}"),

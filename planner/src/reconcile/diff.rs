@@ -37,7 +37,12 @@ pub(crate) fn replacement_diffs(
         compare("command", json!(before.command), json!(body.cmd), false);
     }
     if body.entrypoint.is_some() {
-        compare("entrypoint", json!(before.entrypoint), json!(body.entrypoint), false);
+        compare(
+            "entrypoint",
+            json!(before.entrypoint),
+            json!(body.entrypoint),
+            false,
+        );
     }
     let after_environment = parse_env(&body.env);
     let keys: std::collections::BTreeSet<&String> = before
@@ -46,8 +51,15 @@ pub(crate) fn replacement_diffs(
         .chain(after_environment.keys())
         .collect();
     for key in keys {
-        let old_value = before.environment.get(key).map(|v| json!(v)).unwrap_or(Value::Null);
-        let new_value = after_environment.get(key).map(|v| json!(v)).unwrap_or(Value::Null);
+        let old_value = before
+            .environment
+            .get(key)
+            .map(|v| json!(v))
+            .unwrap_or(Value::Null);
+        let new_value = after_environment
+            .get(key)
+            .map(|v| json!(v))
+            .unwrap_or(Value::Null);
         compare(&format!("environment.{key}"), old_value, new_value, true);
     }
     if let Some(user) = &body.user {
@@ -66,10 +78,20 @@ pub(crate) fn replacement_diffs(
         .map(|policy| policy.name.clone())
         .unwrap_or_default();
     compare("restart", json!(before.restart), json!(restart), false);
-    compare("ports", json!(before.ports), json!(published_ports(body)), false);
+    compare(
+        "ports",
+        json!(before.ports),
+        json!(published_ports(body)),
+        false,
+    );
     let healthcheck = body.healthcheck.as_ref().map(|check| check.test.clone());
     if healthcheck.is_some() {
-        compare("healthcheck.test", json!(before.healthcheck), json!(healthcheck), false);
+        compare(
+            "healthcheck.test",
+            json!(before.healthcheck),
+            json!(healthcheck),
+            false,
+        );
     }
     if reasons.contains(&Reason::ImageChanged) {
         compare(
@@ -82,7 +104,11 @@ pub(crate) fn replacement_diffs(
     if reasons.contains(&Reason::ConfigChanged) && diffs.is_empty() {
         // The hash covers fields the engine does not report back; show the
         // hashes so that the reason is still visible.
-        let new_hash = body.labels.get(labels::CONFIG_HASH).cloned().unwrap_or_default();
+        let new_hash = body
+            .labels
+            .get(labels::CONFIG_HASH)
+            .cloned()
+            .unwrap_or_default();
         diffs.push(FieldDiff {
             path: "config_hash".into(),
             before: Some(json!(old.label(labels::CONFIG_HASH))),

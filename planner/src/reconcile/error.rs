@@ -6,7 +6,9 @@ use thiserror::Error;
 #[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum PlanError {
-    #[error("snapshot is of project `{snapshot}`, not `{project}` (observe the project again with `berth snapshot -p {project}`)")]
+    #[error(
+        "snapshot is of project `{snapshot}`, not `{project}` (observe the project again with `berth snapshot -p {project}`)"
+    )]
     SnapshotProject { snapshot: String, project: String },
 
     #[error("no such service: `{service}` (services: {known})")]
@@ -36,16 +38,22 @@ pub enum PlanError {
         profiles: String,
     },
 
-    #[error("service refers to undefined network `{network}` (declare it under top-level networks)")]
+    #[error(
+        "service refers to undefined network `{network}` (declare it under top-level networks)"
+    )]
     UndefinedNetwork { network: String },
 
     #[error("service refers to undefined volume `{volume}` (declare it under top-level volumes)")]
     UndefinedVolume { volume: String },
 
-    #[error("network `{network}` is declared as external but was not found (create it with `docker network create {network}`)")]
+    #[error(
+        "network `{network}` is declared as external but was not found (create it with `docker network create {network}`)"
+    )]
     ExternalNetworkMissing { network: String },
 
-    #[error("volume `{volume}` is declared as external but was not found (create it with `docker volume create {volume}`)")]
+    #[error(
+        "volume `{volume}` is declared as external but was not found (create it with `docker volume create {volume}`)"
+    )]
     ExternalVolumeMissing { volume: String },
 
     #[error(
@@ -57,7 +65,9 @@ pub enum PlanError {
         expected: String,
     },
 
-    #[error("container `{container}` has no valid com.docker.compose.container-number label (remove it, or run `berth plan --force-recreate`)")]
+    #[error(
+        "container `{container}` has no valid com.docker.compose.container-number label (remove it, or run `berth plan --force-recreate`)"
+    )]
     MissingNumber { container: String },
 
     #[error("{}", name_taken(name, holder, project.as_deref()))]
@@ -67,7 +77,9 @@ pub enum PlanError {
         project: Option<String>,
     },
 
-    #[error("image `{image}` of service `{service}` is not on the engine (berth does not pull images yet: pull or build it first)")]
+    #[error(
+        "image `{image}` of service `{service}` is not on the engine (berth does not pull images yet: pull or build it first)"
+    )]
     ImageMissing { service: String, image: String },
 
     #[error("cannot build the container of service `{service}`: {message}")]

@@ -19,7 +19,10 @@ impl Planner<'_> {
                 if one_off {
                     container.state == "exited" || container.state == "dead"
                 } else {
-                    !self.selection.known.contains(container.label(labels::SERVICE))
+                    !self
+                        .selection
+                        .known
+                        .contains(container.label(labels::SERVICE))
                 }
             })
             .collect();

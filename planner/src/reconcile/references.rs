@@ -38,9 +38,9 @@ pub(crate) fn resolve_references(
     let mut deferred = false;
     let mut parent_replaced = false;
     let mut resolve = |reference: &str| -> Option<String> {
-        let first = converged.get(reference).and_then(|containers| {
-            containers.iter().min_by(|a, b| a.name.cmp(&b.name))
-        })?;
+        let first = converged
+            .get(reference)
+            .and_then(|containers| containers.iter().min_by(|a, b| a.name.cmp(&b.name)))?;
         if replaced.contains(reference) || first.id.is_none() {
             parent_replaced = true;
         }
@@ -52,7 +52,11 @@ pub(crate) fn resolve_references(
             }
         })
     };
-    for field in [&mut resolved.network_mode, &mut resolved.ipc, &mut resolved.pid] {
+    for field in [
+        &mut resolved.network_mode,
+        &mut resolved.ipc,
+        &mut resolved.pid,
+    ] {
         if let Some(value) = field.as_deref()
             && let Some(target) = value.strip_prefix("service:")
             && let Some(id) = resolve(target)

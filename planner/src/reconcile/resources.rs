@@ -22,7 +22,9 @@ pub(crate) struct ResourceSteps {
 }
 
 /// Network and volume keys that the selected services use.
-pub(crate) fn used_keys(services: &BTreeMap<String, Service>) -> (BTreeSet<String>, BTreeSet<String>) {
+pub(crate) fn used_keys(
+    services: &BTreeMap<String, Service>,
+) -> (BTreeSet<String>, BTreeSet<String>) {
     let mut networks = BTreeSet::new();
     let mut volumes = BTreeSet::new();
     for service in services.values() {
@@ -53,7 +55,8 @@ pub(crate) fn plan_resources(
         let Some(network) = project.networks.get(&key) else {
             return Err(PlanError::UndefinedNetwork { network: key });
         };
-        if let Some(id) = plan_network(project, &key, network, snapshot, steps, changes, warnings)? {
+        if let Some(id) = plan_network(project, &key, network, snapshot, steps, changes, warnings)?
+        {
             created.networks.insert(key, id);
         }
     }

@@ -65,7 +65,12 @@ pub(crate) fn select(project: &Project, options: &PlanOptions) -> Result<Selecti
         if !project.services.contains_key(name) {
             return Err(PlanError::UnknownService {
                 service: name.clone(),
-                known: project.services.keys().cloned().collect::<Vec<_>>().join(", "),
+                known: project
+                    .services
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", "),
             });
         }
     }

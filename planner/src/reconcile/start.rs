@@ -132,7 +132,11 @@ impl Planner<'_> {
                     .and_then(|d| d.healthcheck.as_ref())
                     .is_some_and(|check| {
                         check.disable
-                            || check.test.as_deref().and_then(|t| t.first()).map(String::as_str)
+                            || check
+                                .test
+                                .as_deref()
+                                .and_then(|t| t.first())
+                                .map(String::as_str)
                                 == Some("NONE")
                     });
                 if disabled {
