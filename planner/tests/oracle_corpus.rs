@@ -29,7 +29,6 @@ const UNSUPPORTED: &[(&str, &str)] = &[
     ("36", "build"),
     ("43", "mem_limit, cpus"),
     ("45", "extends"),
-    ("46", "include"),
     ("53", "mem_limit and other resource fields, blkio_config"),
     ("54", "devices, group_add, cgroup, runtime, isolation"),
     ("58", "develop"),

@@ -9,6 +9,7 @@
 //! profiles; add implicit dependencies and the default network; check the
 //! project as a whole.
 
+mod document;
 mod dotenv;
 mod error;
 mod fields;
@@ -31,6 +32,7 @@ use indexmap::IndexMap;
 pub use error::LoadError;
 pub use files::FileSource;
 
+use self::document::DocumentContext;
 use self::fields::{At, join};
 use self::files::{EnvContext, ResolvedFiles};
 use self::volumes::PathBase;
@@ -70,11 +72,6 @@ pub struct Loaded {
     pub warnings: Vec<String>,
 }
 
-/// Top-level keys Compose accepts.
-const TOP_LEVEL: &[&str] = &[
-    "version", "name", "services", "networks", "volumes", "secrets", "configs", "include", "models",
-];
-
 /// Loads and normalizes a Compose project.
 pub fn load(request: &LoadRequest, source: &dyn FileSource) -> Result<Loaded, LoadError> {
     let ResolvedFiles {
@@ -93,45 +90,30 @@ pub fn load(request: &LoadRequest, source: &dyn FileSource) -> Result<Loaded, Lo
         env.insert("COMPOSE_PROJECT_NAME".to_owned(), name.clone());
     }
     let env = env;
-    let lookup = |name: &str| env.get(name).cloned();
     let mut unset = BTreeSet::new();
     let mut warnings = Vec::new();
 
+    let home = env.get("HOME").cloned();
+    let mut context = DocumentContext {
+        source,
+        home: home.as_deref(),
+        unset: &mut unset,
+        warnings: &mut warnings,
+        include_stack: Vec::new(),
+    };
     let mut merged: IndexMap<String, Node> = IndexMap::new();
     let mut service_files: BTreeMap<String, PathBuf> = BTreeMap::new();
     for file in &files {
-        let text = files::read_required(source, file)?;
-        let mut document = yaml::parse(&text).map_err(|message| LoadError::Yaml {
-            path: file.clone(),
-            message,
-        })?;
-        match &document {
-            Node::Null => return Err(LoadError::EmptyFile { path: file.clone() }),
-            Node::Map(_) => {}
-            other => {
-                return Err(LoadError::Schema {
-                    path: file.clone(),
-                    key: "(root)".to_owned(),
-                    message: format!("must be a mapping (got {})", other.describe()),
-                });
-            }
-        }
-        interpolate::interpolate_tree(&mut document, file, &lookup, &mut unset)?;
-        let canonical = canonicalize_file(document, file, &mut warnings)?;
-        if let Some(Node::Map(services)) = canonical.get("services") {
-            for name in services.keys() {
-                service_files.insert(name.clone(), file.clone());
-            }
-        }
-        merge::merge_map(&mut merged, canonical, &[]);
+        let loaded = document::load_document(file, &project_dir, &env, &mut context)?;
+        service_files.extend(loaded.service_files);
+        merge::merge_map(&mut merged, loaded.content, &[]);
     }
     let last_file = files.last().cloned().unwrap_or_default();
 
     let name = project_name(request, &env, &merged, &project_dir, &last_file)?;
-    let home = env.get("HOME").map(String::as_str);
     let base = PathBase {
         project_dir: &project_dir,
-        home,
+        home: home.as_deref(),
     };
 
     let mut project = Project {
@@ -211,80 +193,6 @@ pub fn load(request: &LoadRequest, source: &dyn FileSource) -> Result<Loaded, Lo
             .map(|name| format!("The {name:?} variable is not set. Defaulting to a blank string.")),
     );
     Ok(Loaded { project, warnings })
-}
-
-/// Checks a file's top level and its services, and canonicalizes them.
-fn canonicalize_file(
-    document: Node,
-    file: &Path,
-    warnings: &mut Vec<String>,
-) -> Result<IndexMap<String, Node>, LoadError> {
-    let Node::Map(map) = document else {
-        return Ok(IndexMap::new());
-    };
-    fields::known_keys(&map, TOP_LEVEL, At::new(file, "(root)"))?;
-    let mut out = IndexMap::new();
-    for (key, value) in map {
-        let at_key = key.clone();
-        let at = At::new(file, &at_key);
-        match key.as_str() {
-            k if k.starts_with("x-") => {}
-            "version" => warnings.push(format!(
-                "{}: the attribute `version` is obsolete, it will be ignored, please remove it \
-                 to avoid potential confusion",
-                file.display()
-            )),
-            "secrets" | "configs" | "include" | "models" => return Err(at.unsupported()),
-            "services" => {
-                let services = match value {
-                    Node::Map(services) => services,
-                    Node::Null => IndexMap::new(),
-                    other => return Err(at.must_be("a mapping", &other)),
-                };
-                let mut canonical = IndexMap::new();
-                for (name, service) in services {
-                    let service_key = join("services", &name);
-                    let service = match service {
-                        Node::Tagged(tag, inner) => Node::Tagged(
-                            tag,
-                            Box::new(service::canonicalize(*inner, At::new(file, &service_key))?),
-                        ),
-                        other => service::canonicalize(other, At::new(file, &service_key))?,
-                    };
-                    canonical.insert(name, service);
-                }
-                out.insert(key, Node::Map(canonical));
-            }
-            "networks" | "volumes" => {
-                let entries = match value {
-                    Node::Map(entries) => entries,
-                    Node::Null => IndexMap::new(),
-                    other => return Err(at.must_be("a mapping", &other)),
-                };
-                // Extensions inside a resource do not reach the model.
-                let entries = entries
-                    .into_iter()
-                    .map(|(name, node)| match node {
-                        Node::Map(options) => (
-                            name,
-                            Node::Map(
-                                options
-                                    .into_iter()
-                                    .filter(|(k, _)| !k.starts_with("x-"))
-                                    .collect(),
-                            ),
-                        ),
-                        other => (name, other),
-                    })
-                    .collect();
-                out.insert(key, Node::Map(entries));
-            }
-            _ => {
-                out.insert(key, value);
-            }
-        }
-    }
-    Ok(out)
 }
 
 type ResourceReader<T> = fn(&str, &Node, At<'_>, &str, &Path) -> Result<T, LoadError>;

@@ -189,6 +189,18 @@ pub(crate) fn check_services(
                 ),
             ));
         }
+        let replicas = service.deploy.as_ref().and_then(|d| d.replicas);
+        if let (Some(scale), Some(replicas)) = (service.scale, replicas) {
+            if scale != replicas {
+                return Err(project_error(
+                    files,
+                    format!(
+                        "service {name:?} sets scale {scale} and deploy.replicas {replicas}, \
+                         which must not differ (keep one of them)"
+                    ),
+                ));
+            }
+        }
         if let Some(container_name) = &service.container_name {
             let scale = service.expected_scale();
             if scale > 1 {

@@ -15,7 +15,7 @@ use super::ports::{parse_expose, parse_ports};
 use super::service_fields::{
     command, container_name, depends_on, deploy, duration, healthcheck, labels, networks,
 };
-use super::volumes::{PathBase, parse_volumes, target_of};
+use super::volumes::{PathBase, absolute, is_path, parse_volumes, target_of};
 use super::yaml::Node;
 use crate::model::Service;
 
@@ -121,7 +121,7 @@ const NOT_YET: &[&str] = &[
 
 /// Checks one file's service and rewrites list forms into the mapping
 /// forms that merge by key.
-pub(crate) fn canonicalize(node: Node, at: At<'_>) -> Result<Node, LoadError> {
+pub(crate) fn canonicalize(node: Node, at: At<'_>, base: &PathBase<'_>) -> Result<Node, LoadError> {
     let map = match node {
         Node::Map(map) => map,
         Node::Null => IndexMap::new(),
@@ -188,8 +188,13 @@ pub(crate) fn canonicalize(node: Node, at: At<'_>) -> Result<Node, LoadError> {
                     .collect(),
             ),
             "env_file" => match value {
-                Node::Str(_) => Node::Seq(vec![value]),
-                Node::Seq(_) => value,
+                Node::Str(_) => Node::Seq(vec![resolve_env_file(value, base)]),
+                Node::Seq(items) => Node::Seq(
+                    items
+                        .into_iter()
+                        .map(|item| resolve_env_file(item, base))
+                        .collect(),
+                ),
                 other => return Err(field.must_be("a string or a list", &other)),
             },
             "extra_hosts" => Node::Seq(
@@ -200,13 +205,54 @@ pub(crate) fn canonicalize(node: Node, at: At<'_>) -> Result<Node, LoadError> {
             ),
             "volumes" => {
                 check_duplicate_targets(&value, field)?;
-                value
+                resolve_volume_sources(value, base)
             }
             _ => value,
         };
         out.insert(name, value);
     }
     Ok(Node::Map(out))
+}
+
+/// Makes an `env_file` path absolute against the file's directory.
+fn resolve_env_file(entry: Node, base: &PathBase<'_>) -> Node {
+    match entry {
+        Node::Str(path) => Node::Str(absolute(&path, base)),
+        Node::Map(mut map) => {
+            if let Some(Node::Str(path)) = map.get_mut("path") {
+                *path = absolute(path, base);
+            }
+            Node::Map(map)
+        }
+        other => other,
+    }
+}
+
+/// Makes relative bind sources absolute against the file's directory.
+fn resolve_volume_sources(value: Node, base: &PathBase<'_>) -> Node {
+    let Node::Seq(items) = value else {
+        return value;
+    };
+    let resolve_one = |item: Node| match item {
+        Node::Str(text) => {
+            let mut parts: Vec<String> = text.split(':').map(str::to_owned).collect();
+            let is_bind = parts.len() >= 2 && parts.first().is_some_and(|s| is_path(s));
+            if let (true, Some(source)) = (is_bind, parts.first_mut()) {
+                *source = absolute(source, base);
+                return Node::Str(parts.join(":"));
+            }
+            Node::Str(text)
+        }
+        Node::Map(mut map) => {
+            let is_bind = matches!(map.get("type"), Some(Node::Str(kind)) if kind == "bind");
+            if let (true, Some(Node::Str(source))) = (is_bind, map.get_mut("source")) {
+                *source = absolute(source, base);
+            }
+            Node::Map(map)
+        }
+        other => other,
+    };
+    Node::Seq(items.into_iter().map(resolve_one).collect())
 }
 
 /// Separates `!reset`/`!override` entries of a mapping, which must reach

@@ -190,15 +190,48 @@ fn override_replaces_volume_at_same_target() {
 }
 
 #[test]
-fn include_is_not_supported_yet() {
+fn include_then_override() {
     let source = files(&[
-        ("/p/database.yaml", APP),
-        ("/p/compose.yaml", "include:\n  - database.yaml\n"),
+        (
+            "/p/db/database.yaml",
+            "services:\n  db:\n    image: busybox\n    volumes: ['./data:/data']\n",
+        ),
+        (
+            "/p/compose.yaml",
+            "include:\n  - db/database.yaml\nservices:\n  app:\n    image: busybox\n    depends_on: [db]\n",
+        ),
+        (
+            "/p/compose.override.yaml",
+            "services:\n  db:\n    environment:\n      TUNED: '1'\n",
+        ),
     ]);
-    assert_eq!(
-        err(&request("/p"), &source),
-        "/p/compose.yaml: include: field not supported by berth yet"
+    let loaded = ok(&request("/p"), &source);
+    let db = &loaded.project.services["db"];
+    assert_eq!(db.environment["TUNED"].as_deref(), Some("1"));
+    assert_eq!(db.volumes[0].source.as_deref(), Some("/p/db/data"));
+
+    let conflict = files(&[
+        ("/p/database.yaml", "services:\n  db:\n    image: busybox\n"),
+        (
+            "/p/compose.yaml",
+            "include:\n  - database.yaml\nservices:\n  db:\n    image: other\n",
+        ),
+    ]);
+    let message = err(&request("/p"), &conflict);
+    assert!(
+        message.contains("services.db conflicts with imported resource"),
+        "{message}"
     );
+
+    let cycle = files(&[
+        (
+            "/p/compose.yaml",
+            "include:\n  - a.yaml\nservices:\n  app:\n    image: busybox\n",
+        ),
+        ("/p/a.yaml", "include:\n  - compose.yaml\n"),
+    ]);
+    let message = err(&request("/p"), &cycle);
+    assert!(message.contains("include cycle"), "{message}");
 }
 
 #[test]
@@ -285,6 +318,10 @@ fn project_errors_name_service_and_value() {
         (
             "services:\n  app:\n    image: busybox\n    user: 1000\n",
             &["services.app.user must be a string (got number 1000)"][..],
+        ),
+        (
+            "services:\n  app:\n    image: busybox\n    scale: 2\n    deploy: {replicas: 3}\n",
+            &["\"app\"", "scale 2", "deploy.replicas 3"][..],
         ),
         (
             "services:\n  app:\n    image: busybox\n    network_mode: service:ghost\n",

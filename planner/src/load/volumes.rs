@@ -64,7 +64,8 @@ pub(crate) fn target_of(node: &Node) -> Option<String> {
     }
 }
 
-fn is_path(source: &str) -> bool {
+/// True for a short-syntax source that is a host path, not a volume name.
+pub(crate) fn is_path(source: &str) -> bool {
     source.starts_with('.') || source.starts_with('/') || source.starts_with('~')
 }
 

@@ -1,0 +1,371 @@
+//! One compose file: parsing, the checks on its top level, variable
+//! substitution, the files it includes, and canonicalization, giving a
+//! mapping ready to be merged with the other files.
+//!
+//! Relative paths are made absolute here, per file, because an included
+//! file resolves them against its own directory.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use indexmap::IndexMap;
+
+use super::dotenv;
+use super::error::LoadError;
+use super::fields::{At, index, join, known_keys, string, string_or_list};
+use super::files::{self, FileSource};
+use super::interpolate;
+use super::merge;
+use super::service;
+use super::volumes::{PathBase, absolute, clean};
+use super::yaml::{self, Node};
+
+/// What loading a file needs besides the file, and what it reports.
+pub(crate) struct DocumentContext<'a> {
+    pub(crate) source: &'a dyn FileSource,
+    pub(crate) home: Option<&'a str>,
+    /// Variables used without a value, for the warnings.
+    pub(crate) unset: &'a mut BTreeSet<String>,
+    pub(crate) warnings: &'a mut Vec<String>,
+    /// Files being included, to detect include cycles.
+    pub(crate) include_stack: Vec<PathBuf>,
+}
+
+/// A loaded file: its canonical content and the file each service came
+/// from, for error messages.
+pub(crate) struct Document {
+    pub(crate) content: IndexMap<String, Node>,
+    pub(crate) service_files: BTreeMap<String, PathBuf>,
+}
+
+/// Loads one compose file. `base_dir` is the directory its relative paths
+/// resolve against and `env` the variables for substitution.
+pub(crate) fn load_document(
+    file: &Path,
+    base_dir: &Path,
+    env: &BTreeMap<String, String>,
+    context: &mut DocumentContext<'_>,
+) -> Result<Document, LoadError> {
+    let text = files::read_required(context.source, file)?;
+    let mut document = yaml::parse(&text).map_err(|message| LoadError::Yaml {
+        path: file.to_path_buf(),
+        message,
+    })?;
+    match &document {
+        Node::Null => {
+            return Err(LoadError::EmptyFile {
+                path: file.to_path_buf(),
+            });
+        }
+        Node::Map(_) => {}
+        other => {
+            return Err(LoadError::Schema {
+                path: file.to_path_buf(),
+                key: "(root)".to_owned(),
+                message: format!("must be a mapping (got {})", other.describe()),
+            });
+        }
+    }
+    let lookup = |name: &str| env.get(name).cloned();
+    interpolate::interpolate_tree(&mut document, file, &lookup, context.unset)?;
+    let Node::Map(mut map) = document else {
+        return Ok(Document {
+            content: IndexMap::new(),
+            service_files: BTreeMap::new(),
+        });
+    };
+    let include = map.shift_remove("include");
+    let base = PathBase {
+        project_dir: base_dir,
+        home: context.home,
+    };
+    let mut content = canonicalize_file(map, file, &base, context.warnings)?;
+    let mut service_files = BTreeMap::new();
+    if let Some(Node::Map(services)) = content.get("services") {
+        for name in services.keys() {
+            service_files.insert(name.clone(), file.to_path_buf());
+        }
+    }
+    if let Some(include) = include {
+        let imported = load_includes(&include, file, env, context)?;
+        add_imported(&mut content, imported.content, file)?;
+        for (name, origin) in imported.service_files {
+            service_files.entry(name).or_insert(origin);
+        }
+    }
+    Ok(Document {
+        content,
+        service_files,
+    })
+}
+
+/// One `include` entry in long form.
+struct Include {
+    paths: Vec<PathBuf>,
+    project_dir: PathBuf,
+    env_files: Vec<PathBuf>,
+}
+
+fn parse_includes(node: &Node, file: &Path, home: Option<&str>) -> Result<Vec<Include>, LoadError> {
+    let dir = file.parent().unwrap_or(Path::new("/"));
+    let base = PathBase {
+        project_dir: dir,
+        home,
+    };
+    let resolve = |path: &str| PathBuf::from(absolute(path, &base));
+    let Node::Seq(entries) = node else {
+        return Err(At::new(file, "include").must_be("a list", node));
+    };
+    let mut includes = Vec::new();
+    for (i, entry) in entries.iter().enumerate() {
+        let key = index("include", i);
+        let at = At::new(file, &key);
+        let (paths, project_dir, env_files) = match entry {
+            Node::Str(path) => (vec![resolve(path)], None, Vec::new()),
+            Node::Map(map) => {
+                known_keys(map, &["path", "project_directory", "env_file"], at)?;
+                let path_key = join(&key, "path");
+                let paths = match map.get("path") {
+                    Some(node) => string_or_list(node, At::new(file, &path_key))?,
+                    None => {
+                        return Err(
+                            At::new(file, &path_key).invalid("", "the path of the included file")
+                        );
+                    }
+                };
+                let project_dir = match map.get("project_directory") {
+                    Some(node) => Some(resolve(&string(
+                        node,
+                        At::new(file, &join(&key, "project_directory")),
+                    )?)),
+                    None => None,
+                };
+                let env_files = match map.get("env_file") {
+                    Some(node) => string_or_list(node, At::new(file, &join(&key, "env_file")))?,
+                    None => Vec::new(),
+                };
+                (
+                    paths.iter().map(|p| resolve(p)).collect(),
+                    project_dir,
+                    env_files.iter().map(|p| resolve(p)).collect(),
+                )
+            }
+            other => return Err(at.must_be("a string or a mapping", other)),
+        };
+        let Some(first) = paths.first() else {
+            return Err(at.invalid("", "at least one path"));
+        };
+        let project_dir = project_dir
+            .unwrap_or_else(|| first.parent().map(Path::to_path_buf).unwrap_or_default());
+        includes.push(Include {
+            paths,
+            project_dir,
+            env_files,
+        });
+    }
+    Ok(includes)
+}
+
+/// Loads the files an `include` names, each entry as a project of its own
+/// (own directory, own env files), merged together.
+fn load_includes(
+    node: &Node,
+    file: &Path,
+    env: &BTreeMap<String, String>,
+    context: &mut DocumentContext<'_>,
+) -> Result<Document, LoadError> {
+    let mut imported = Document {
+        content: IndexMap::new(),
+        service_files: BTreeMap::new(),
+    };
+    context.include_stack.push(file.to_path_buf());
+    for include in parse_includes(node, file, context.home)? {
+        let include_env = include_environment(&include, env, context.source)?;
+        let mut entry: IndexMap<String, Node> = IndexMap::new();
+        for path in &include.paths {
+            if context.include_stack.contains(path) {
+                let chain: Vec<String> = context
+                    .include_stack
+                    .iter()
+                    .chain(std::iter::once(path))
+                    .map(|p| p.display().to_string())
+                    .collect();
+                return Err(LoadError::InvalidValue {
+                    path: file.to_path_buf(),
+                    key: "include".to_owned(),
+                    value: path.display().to_string(),
+                    expected: format!("no include cycle (cycle: {})", chain.join(" -> ")),
+                });
+            }
+            let document = load_document(path, &include.project_dir, &include_env, context)?;
+            imported.service_files.extend(document.service_files);
+            merge::merge_map(&mut entry, document.content, &[]);
+        }
+        add_imported(&mut imported.content, entry, file)?;
+    }
+    context.include_stack.pop();
+    Ok(imported)
+}
+
+/// The variables an included project sees: the including project's,
+/// plus its `env_file`s, or else the `.env` of its directory.
+// NOTE: which side wins when both set a variable is not pinned by a test
+// against Compose; here the including project's values win.
+fn include_environment(
+    include: &Include,
+    env: &BTreeMap<String, String>,
+    source: &dyn FileSource,
+) -> Result<BTreeMap<String, String>, LoadError> {
+    let candidates: Vec<(PathBuf, bool)> = if include.env_files.is_empty() {
+        vec![(clean(&include.project_dir.join(".env")), false)]
+    } else {
+        include
+            .env_files
+            .iter()
+            .map(|p| (p.clone(), true))
+            .collect()
+    };
+    let mut values = BTreeMap::new();
+    for (path, required) in candidates {
+        let text = match source.read(&path) {
+            Ok(Some(text)) => text,
+            Ok(None) if !required => continue,
+            Ok(None) => return Err(LoadError::FileNotFound { path }),
+            Err(error) => {
+                return Err(LoadError::Read {
+                    path,
+                    source: error,
+                });
+            }
+        };
+        let known = values.clone();
+        let lookup = |name: &str| env.get(name).or_else(|| known.get(name)).cloned();
+        for (key, value) in dotenv::parse(&text, &path, &lookup)? {
+            if let Some(value) = value {
+                values.insert(key, value);
+            }
+        }
+    }
+    values.extend(env.iter().map(|(k, v)| (k.clone(), v.clone())));
+    Ok(values)
+}
+
+/// Adds included resources to a file's own. A service defined both in the
+/// file and in what it includes is a conflict, as in Compose; a network
+/// or volume may appear in both when the definitions are equal.
+fn add_imported(
+    content: &mut IndexMap<String, Node>,
+    imported: IndexMap<String, Node>,
+    file: &Path,
+) -> Result<(), LoadError> {
+    for (section, node) in imported {
+        let Node::Map(entries) = node else { continue };
+        let target = content
+            .entry(section.clone())
+            .or_insert_with(|| Node::Map(IndexMap::new()));
+        if matches!(target, Node::Null) {
+            *target = Node::Map(IndexMap::new());
+        }
+        let Node::Map(target) = target else { continue };
+        for (name, value) in entries {
+            match target.get(&name) {
+                Some(existing) if section != "services" && *existing == value => {}
+                Some(_) => {
+                    return Err(LoadError::Schema {
+                        path: file.to_path_buf(),
+                        key: join(&section, &name),
+                        message: "conflicts with imported resource (it is defined both here and in an included file)".to_owned(),
+                    });
+                }
+                None => {
+                    target.insert(name, value);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Top-level keys Compose accepts.
+const TOP_LEVEL: &[&str] = &[
+    "version", "name", "services", "networks", "volumes", "secrets", "configs", "include", "models",
+];
+
+/// Checks a file's top level and its services, and canonicalizes them.
+fn canonicalize_file(
+    document: IndexMap<String, Node>,
+    file: &Path,
+    base: &PathBase<'_>,
+    warnings: &mut Vec<String>,
+) -> Result<IndexMap<String, Node>, LoadError> {
+    let map = document;
+    known_keys(&map, TOP_LEVEL, At::new(file, "(root)"))?;
+    let mut out = IndexMap::new();
+    for (key, value) in map {
+        let at_key = key.clone();
+        let at = At::new(file, &at_key);
+        match key.as_str() {
+            k if k.starts_with("x-") => {}
+            "version" => warnings.push(format!(
+                "{}: the attribute `version` is obsolete, it will be ignored, please remove it \
+                 to avoid potential confusion",
+                file.display()
+            )),
+            "secrets" | "configs" | "models" => return Err(at.unsupported()),
+            // Read before canonicalizing, by `load_document`.
+            "include" => {}
+            "services" => {
+                let services = match value {
+                    Node::Map(services) => services,
+                    Node::Null => IndexMap::new(),
+                    other => return Err(at.must_be("a mapping", &other)),
+                };
+                let mut canonical = IndexMap::new();
+                for (name, service) in services {
+                    let service_key = join("services", &name);
+                    let service = match service {
+                        Node::Tagged(tag, inner) => Node::Tagged(
+                            tag,
+                            Box::new(service::canonicalize(
+                                *inner,
+                                At::new(file, &service_key),
+                                base,
+                            )?),
+                        ),
+                        other => service::canonicalize(other, At::new(file, &service_key), base)?,
+                    };
+                    canonical.insert(name, service);
+                }
+                out.insert(key, Node::Map(canonical));
+            }
+            "networks" | "volumes" => {
+                let entries = match value {
+                    Node::Map(entries) => entries,
+                    Node::Null => IndexMap::new(),
+                    other => return Err(at.must_be("a mapping", &other)),
+                };
+                // Extensions inside a resource do not reach the model.
+                let entries = entries
+                    .into_iter()
+                    .map(|(name, node)| match node {
+                        Node::Map(options) => (
+                            name,
+                            Node::Map(
+                                options
+                                    .into_iter()
+                                    .filter(|(k, _)| !k.starts_with("x-"))
+                                    .collect(),
+                            ),
+                        ),
+                        other => (name, other),
+                    })
+                    .collect();
+                out.insert(key, Node::Map(entries));
+            }
+            _ => {
+                out.insert(key, value);
+            }
+        }
+    }
+    Ok(out)
+}
