@@ -28,7 +28,6 @@ const UNSUPPORTED: &[(&str, &str)] = &[
     ("35", "build"),
     ("36", "build"),
     ("43", "mem_limit, cpus"),
-    ("45", "extends"),
     ("53", "mem_limit and other resource fields, blkio_config"),
     ("54", "devices, group_add, cgroup, runtime, isolation"),
     ("58", "develop"),

@@ -12,6 +12,7 @@ use indexmap::IndexMap;
 
 use super::dotenv;
 use super::error::LoadError;
+use super::extends;
 use super::fields::{At, index, join, known_keys, string, string_or_list};
 use super::files::{self, FileSource};
 use super::interpolate;
@@ -80,6 +81,7 @@ pub(crate) fn load_document(
         home: context.home,
     };
     let mut content = canonicalize_file(map, file, &base, context.warnings)?;
+    extends::resolve_all(&mut content, file, env, context)?;
     let mut service_files = BTreeMap::new();
     if let Some(Node::Map(services)) = content.get("services") {
         for name in services.keys() {

@@ -12,6 +12,7 @@
 mod document;
 mod dotenv;
 mod error;
+mod extends;
 mod fields;
 mod files;
 mod interpolate;

@@ -405,3 +405,43 @@ fn version_attribute_warns() {
         ]
     );
 }
+
+#[test]
+fn extends_same_and_other_file() {
+    let source = files(&[
+        (
+            "/p/common/base.yaml",
+            "services:\n  base:\n    image: busybox\n    ports: ['80:80']\n    volumes: ['./static:/static']\n    \
+             environment: {A: base, B: base}\n",
+        ),
+        (
+            "/p/compose.yaml",
+            "services:\n  web:\n    extends: {file: common/base.yaml, service: base}\n    ports: ['81:81']\n    \
+             environment: {B: web}\n  worker:\n    extends: web\n    command: [work]\n",
+        ),
+    ]);
+    let loaded = ok(&request("/p"), &source);
+    let web = &loaded.project.services["web"];
+    let published: Vec<Option<String>> = web.ports.iter().map(|p| p.published.clone()).collect();
+    assert_eq!(published, [Some("80".to_owned()), Some("81".to_owned())]);
+    assert_eq!(web.volumes[0].source.as_deref(), Some("/p/common/static"));
+    assert_eq!(web.environment["A"].as_deref(), Some("base"));
+    assert_eq!(web.environment["B"].as_deref(), Some("web"));
+    let worker = &loaded.project.services["worker"];
+    assert_eq!(worker.image.as_deref(), Some("busybox"));
+    assert_eq!(worker.command, Some(vec!["work".to_owned()]));
+    assert_eq!(worker.ports.len(), 2);
+
+    let cycle = files(&[(
+        "/p/compose.yaml",
+        "services:\n  a:\n    image: x\n    extends: b\n  b:\n    extends: a\n",
+    )]);
+    let message = err(&request("/p"), &cycle);
+    assert!(message.contains("extends cycle"), "{message}");
+    let missing = files(&[("/p/compose.yaml", "services:\n  a:\n    extends: ghost\n")]);
+    let message = err(&request("/p"), &missing);
+    assert!(
+        message.contains("services.ghost") && message.contains("\"ghost\""),
+        "{message}"
+    );
+}
