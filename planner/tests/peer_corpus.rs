@@ -1,7 +1,7 @@
-//! Loads every case of the peer corpus (compose files written by other
-//! projects, with what Docker Compose 2.40.3 printed for them) and checks
-//! that berth either produces the same model, or fails with a "not
-//! supported" error, or fails where Compose fails.
+//! Loads every case of the peer corpus: compose files written by other
+//! projects, with what Docker Compose 2.40.3 printed for them. Each case
+//! must give the same model and warnings, or fail with a "not supported"
+//! error, or fail where Compose fails.
 //!
 //! Set `BERTH_PEER_CORPUS` to the corpus folder. When it is absent the
 //! test prints a note and passes.
@@ -119,7 +119,7 @@ fn check(case: &Path) -> Outcome {
     }
 }
 
-/// The messages of the warnings Compose printed, in the logrus format
+/// Extracts the warning messages Compose printed in the logrus format
 /// `time="..." level=warning msg="..."`.
 fn compose_warnings(result: &str, case: &Path) -> Vec<String> {
     result

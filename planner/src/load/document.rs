@@ -21,7 +21,7 @@ use super::service;
 use super::volumes::{PathBase, absolute, clean};
 use super::yaml::{self, Node};
 
-/// What loading a file needs besides the file, and what it reports.
+/// The inputs shared by every file of a load, and the warnings collected.
 pub(crate) struct DocumentContext<'a> {
     pub(crate) source: &'a dyn FileSource,
     pub(crate) home: Option<&'a str>,
@@ -209,7 +209,7 @@ fn load_includes(
     Ok(imported)
 }
 
-/// The variables an included project sees: the including project's,
+/// Builds the variables of an included project: the including project's,
 /// plus its `env_file`s, or else the `.env` of its directory.
 // NOTE: which side wins when both set a variable is not pinned by a test
 // against Compose; here the including project's values win.
@@ -253,8 +253,8 @@ fn include_environment(
 }
 
 /// Adds included resources to a file's own. A service defined both in the
-/// file and in what it includes is a conflict, as in Compose; a network
-/// or volume may appear in both when the definitions are equal.
+/// file and in what it includes is a conflict, as in Compose. A network or
+/// volume may appear in both when the definitions are equal.
 fn add_imported(
     content: &mut IndexMap<String, Node>,
     imported: IndexMap<String, Node>,

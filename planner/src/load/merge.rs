@@ -1,5 +1,5 @@
 //! Merging of several compose files (`-f a -f b`, or a file and its
-//! override), with Docker Compose's rules: mappings merge key by key,
+//! override), with Docker Compose's rules. Mappings merge key by key,
 //! scalars and `command`/`entrypoint`/`healthcheck.test` are replaced,
 //! `ports` are a union, `volumes` merge by target, other lists append
 //! without duplicates, `!reset` removes a key and `!override` replaces a

@@ -2,12 +2,14 @@
 //! environment (all passed in) to a normalized [`Project`], the way
 //! `docker compose config` builds it.
 //!
-//! The steps, in order: find the files and the project directory, read
-//! `.env`, then for each file parse the YAML, resolve merge keys,
-//! substitute variables, check the keys and canonicalize list forms;
-//! merge the files; convert to the model; read `env_file`s; apply
-//! profiles; add implicit dependencies and the default network; check the
-//! project as a whole.
+//! The steps run in this order:
+//! 1. find the files and the project directory, and read `.env`;
+//! 2. for each file, parse the YAML, resolve merge keys, substitute
+//!    variables, load what it includes and extends, check the keys and
+//!    canonicalize list forms;
+//! 3. merge the files and convert them to the model, reading `env_file`s;
+//! 4. apply profiles, add implicit dependencies and the default network,
+//!    and check the project as a whole.
 
 mod document;
 mod dotenv;
@@ -40,7 +42,7 @@ use self::volumes::PathBase;
 use self::yaml::Node;
 use crate::model::Project;
 
-/// What to load: the equivalent of Compose's command-line options plus
+/// A load request: the equivalent of Compose's command-line options plus
 /// the process environment.
 #[derive(Clone, Debug, Default)]
 pub struct LoadRequest {

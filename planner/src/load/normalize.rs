@@ -45,7 +45,7 @@ pub(crate) fn apply_profiles(
     Ok(())
 }
 
-/// The service named by a `service:NAME` reference.
+/// Returns the service named by a `service:NAME` reference.
 fn service_reference(value: Option<&String>) -> Option<&str> {
     value.and_then(|v| v.strip_prefix("service:"))
 }

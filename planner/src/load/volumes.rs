@@ -198,7 +198,7 @@ fn parse_long(
             })?;
             volume.source = Some(absolute(&source, base));
             // Unlike the short syntax, the long one creates no missing host
-            // path unless `bind.create_host_path` says so.
+            // path unless `bind.create_host_path` is set.
             if let Some((node, key)) = options("bind") {
                 volume.bind = Some(bind_options(node, At::new(at.file, &key))?);
             }
