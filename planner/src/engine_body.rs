@@ -262,7 +262,11 @@ pub struct IpamPoolBody {
     pub ip_range: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gateway: Option<String>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        rename = "AuxiliaryAddresses",
+        default,
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
     pub aux_address: BTreeMap<String, String>,
 }
 
