@@ -376,9 +376,16 @@ impl Planner<'_> {
             Some(&replace_label),
             dependents_stopped,
         )?;
+        // Network connections of the replacement address it by its
+        // temporary name, so they finish before the rename.
+        let created = self
+            .service_create_steps
+            .get_mut(name)
+            .and_then(Vec::pop)
+            .unwrap_or_else(|| create.clone());
         let reference = container_ref(old);
         let stop_id = format!("container.stop:{}", old.name);
-        let mut remove_after = vec![create.clone()];
+        let mut remove_after = vec![created];
         if self.steps.contains(&stop_id) {
             // Already stopped earlier, as a dependent of a replaced service.
             remove_after.push(stop_id);
@@ -402,7 +409,9 @@ impl Planner<'_> {
                 remove_volumes: false,
             },
         );
-        self.steps.create_phase(
+        // Dependents are created once the replacement holds its final
+        // name, so that a reference to that name finds the new container.
+        let rename = self.steps.create_phase(
             format!("container.rename:{final_name}"),
             vec![remove],
             StepAction::RenameContainer {
@@ -413,6 +422,10 @@ impl Planner<'_> {
                 to: final_name.to_string(),
             },
         );
+        self.service_create_steps
+            .entry(name.to_string())
+            .or_default()
+            .push(rename);
         let diffs = replacement_diffs(old, &body, &reasons, expected_image);
         self.changes.push(ResourceChange {
             address: format!("service.{name}[{number}]"),

@@ -14,6 +14,8 @@ mod resources;
 mod selection;
 mod start;
 mod steps;
+#[cfg(test)]
+mod tests;
 
 use std::collections::{BTreeMap, BTreeSet};
 
