@@ -11,7 +11,14 @@ use crate::model::Project;
 /// Go's JSON escaping, two-space indentation, and every `$` doubled so the
 /// output can be loaded again without substitution. No trailing newline.
 pub fn render_config_json(project: &Project) -> String {
-    let value = serde_json::to_value(project).unwrap_or(Value::Null);
+    let mut value = serde_json::to_value(project).unwrap_or(Value::Null);
+    // Extensions come last: Compose prints top-level keys in name order and
+    // every other top-level key sorts before `x-`.
+    if let Value::Object(map) = &mut value {
+        for (key, extension) in &project.extensions {
+            map.insert(key.clone(), extension.clone());
+        }
+    }
     go_json_indented(&escape_dollars(value), "  ")
 }
 

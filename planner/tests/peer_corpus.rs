@@ -93,10 +93,6 @@ fn check(case: &Path) -> Outcome {
             let expected = fs::read_to_string(case.join("expected.json")).unwrap_or_default();
             let expected = expected.replace("@CASE_DIR@", &case.display().to_string());
             let expected: serde_json::Value = serde_json::from_str(&expected).unwrap_or_default();
-            let mut expected = expected;
-            if let serde_json::Value::Object(map) = &mut expected {
-                map.retain(|k, _| !k.starts_with("x-"));
-            }
             let actual: serde_json::Value =
                 serde_json::from_str(&render_config_json(&loaded.project)).unwrap_or_default();
             let mut compose_warnings = compose_warnings(&result, case);

@@ -307,7 +307,9 @@ fn canonicalize_file(
         let at_key = key.clone();
         let at = At::new(file, &at_key);
         match key.as_str() {
-            k if k.starts_with("x-") => {}
+            k if k.starts_with("x-") => {
+                out.insert(key, value);
+            }
             "version" => warnings.push(format!(
                 "{}: the attribute `version` is obsolete, it will be ignored, please remove it \
                  to avoid potential confusion",

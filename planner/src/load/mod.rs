@@ -149,6 +149,12 @@ pub fn load(request: &LoadRequest, source: &dyn FileSource) -> Result<Loaded, Lo
         }
     }
 
+    project.extensions = merged
+        .iter()
+        .filter(|(key, _)| key.starts_with("x-"))
+        .map(|(key, value)| (key.clone(), value.to_json()))
+        .collect();
+
     let networks = read_resources(
         &merged,
         "networks",

@@ -56,6 +56,32 @@ impl Node {
     }
 }
 
+impl Node {
+    /// Converts the value to JSON the way Compose prints extensions:
+    /// mapping keys sorted, numbers in Go's form, tags dropped.
+    pub(crate) fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value;
+        match self {
+            Node::Null => Value::Null,
+            Node::Bool(b) => Value::Bool(*b),
+            Node::Int(i) => Value::from(*i),
+            Node::Float(f) => serde_json::from_str(&go_float(*f)).unwrap_or(Value::Null),
+            Node::Str(s) => Value::String(s.clone()),
+            Node::Seq(items) => Value::Array(items.iter().map(Node::to_json).collect()),
+            Node::Map(map) => {
+                let mut keys: Vec<&String> = map.keys().collect();
+                keys.sort();
+                Value::Object(
+                    keys.into_iter()
+                        .filter_map(|k| map.get(k).map(|v| (k.clone(), v.to_json())))
+                        .collect(),
+                )
+            }
+            Node::Tagged(_, inner) => inner.to_json(),
+        }
+    }
+}
+
 /// Formats a float like Go's `%v`: shortest representation, exponent form
 /// below 1e-4 and from 1e21 on.
 pub(crate) fn go_float(value: f64) -> String {

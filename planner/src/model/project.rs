@@ -36,6 +36,11 @@ pub struct Project {
     /// orphans.
     #[serde(skip)]
     pub disabled_services: BTreeMap<String, Service>,
+    /// Top-level `x-*` extensions, as JSON. `docker compose config` prints
+    /// them after the other keys, but they configure nothing, so they stay
+    /// out of the model's own serialization.
+    #[serde(skip)]
+    pub extensions: BTreeMap<String, serde_json::Value>,
 }
 
 /// A top-level network.
