@@ -78,7 +78,9 @@ pub struct PlanOptions {
 }
 
 /// What happens to a resource.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
     Create,
@@ -93,7 +95,9 @@ pub enum Action {
 }
 
 /// The kind of resource a change is about.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ResourceKind {
     Container,
@@ -102,7 +106,9 @@ pub enum ResourceKind {
 }
 
 /// Why a resource changes (or does not).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Reason {
     /// The resource does not exist yet.
@@ -130,6 +136,9 @@ pub enum Reason {
     DependencyReplaced,
     /// The container belongs to no service of the model.
     Orphan,
+    /// A one-off container (`docker compose run`) that has exited; it is
+    /// never started again, so it counts as an orphan.
+    ExitedOneOff,
     /// The container matches the model.
     UpToDate,
     /// A one-shot container exited with code 0 and is up to date.

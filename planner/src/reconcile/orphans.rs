@@ -41,6 +41,11 @@ impl Planner<'_> {
             return;
         }
         for container in orphans {
+            let reason = if container.label(labels::ONEOFF) == "True" {
+                Reason::ExitedOneOff
+            } else {
+                Reason::Orphan
+            };
             let reference = container_ref(container);
             let mut after = Vec::new();
             if container.state != "exited" && container.state != "created" {
@@ -61,7 +66,7 @@ impl Planner<'_> {
                 name: container.name.clone(),
                 service: Some(container.label(labels::SERVICE).to_string()),
                 action: Action::Remove,
-                reasons: vec![Reason::Orphan],
+                reasons: vec![reason],
                 diffs: Vec::new(),
             });
         }

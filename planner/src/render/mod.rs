@@ -243,6 +243,10 @@ fn describe_reason(plan: &Plan, change: &ResourceChange, reason: Reason) -> Stri
             Some(service) => format!("orphan: no service {service} in the compose files"),
             None => "orphan: it belongs to no service of the compose files".to_string(),
         },
+        Reason::ExitedOneOff => match &change.service {
+            Some(service) => format!("orphan: an exited one-off container of service {service}"),
+            None => "orphan: an exited one-off container".to_string(),
+        },
         Reason::UpToDate => "it is up to date".to_string(),
         Reason::Completed => "one-shot completed successfully".to_string(),
     }
