@@ -348,19 +348,13 @@ fn canonicalize_file(
                     Node::Null => IndexMap::new(),
                     other => return Err(at.must_be("a mapping", &other)),
                 };
-                // Extensions inside a resource do not reach the model.
                 let entries = entries
                     .into_iter()
                     .map(|(name, node)| match node {
-                        Node::Map(options) => (
-                            name,
-                            Node::Map(
-                                options
-                                    .into_iter()
-                                    .filter(|(k, _)| !k.starts_with("x-"))
-                                    .collect(),
-                            ),
-                        ),
+                        Node::Map(options) => {
+                            let options = canonical_resource(&key, &name, options, warnings);
+                            (name, Node::Map(options))
+                        }
                         other => (name, other),
                     })
                     .collect();
@@ -372,4 +366,31 @@ fn canonicalize_file(
         }
     }
     Ok(out)
+}
+
+/// Drops a top-level network's or volume's extensions, which do not reach
+/// the model, and rewrites the deprecated `external: {name: NAME}` into
+/// `external: true` and `name: NAME`, with Compose's warning.
+fn canonical_resource(
+    section: &str,
+    name: &str,
+    options: IndexMap<String, Node>,
+    warnings: &mut Vec<String>,
+) -> IndexMap<String, Node> {
+    let mut out: IndexMap<String, Node> = options
+        .into_iter()
+        .filter(|(k, _)| !k.starts_with("x-"))
+        .collect();
+    let old_name = match out.get("external") {
+        Some(Node::Map(external)) => external.get("name").cloned(),
+        _ => None,
+    };
+    if let Some(old_name) = old_name {
+        warnings.push(format!(
+            "{section}.{name}: external.name is deprecated. Please set name and external: true"
+        ));
+        out.insert("external".to_owned(), Node::Bool(true));
+        out.entry("name".to_owned()).or_insert(old_name);
+    }
+    out
 }

@@ -117,7 +117,8 @@ fn resource_name(key: &str, name: Option<String>, external: bool, project: &str)
     }
 }
 
-/// `external: true`; the old `external: {name: x}` form is not supported.
+/// Reads `external`. The old `external: {name: NAME}` form was rewritten
+/// while canonicalizing, so a mapping left here has other keys.
 fn external(value: &Node, at: At<'_>) -> Result<bool, LoadError> {
     match value {
         Node::Map(_) => Err(at.unsupported()),

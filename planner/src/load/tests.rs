@@ -445,3 +445,19 @@ fn extends_same_and_other_file() {
         "{message}"
     );
 }
+
+#[test]
+fn deprecated_external_name_warns() {
+    let source = files(&[(
+        "/p/compose.yaml",
+        "services:\n  app:\n    image: busybox\n    volumes: ['data:/data']\nvolumes:\n  data:\n    external:\n      name: shared\n",
+    )]);
+    let loaded = ok(&request("/p"), &source);
+    let volume = &loaded.project.volumes["data"];
+    assert!(volume.external);
+    assert_eq!(volume.name, "shared");
+    assert_eq!(
+        loaded.warnings,
+        ["volumes.data: external.name is deprecated. Please set name and external: true"]
+    );
+}
