@@ -40,7 +40,7 @@ use self::fields::{At, join};
 use self::files::{EnvContext, ResolvedFiles};
 use self::volumes::PathBase;
 use self::yaml::Node;
-use crate::model::Project;
+use crate::model::{Project, Service};
 
 /// A load request: the equivalent of Compose's command-line options plus
 /// the process environment.
@@ -80,7 +80,7 @@ pub fn load(request: &LoadRequest, source: &dyn FileSource) -> Result<Loaded, Lo
     let ResolvedFiles {
         files,
         project_dir,
-        env,
+        mut env,
     } = files::resolve(request, source)?;
     let files_label = files
         .iter()
@@ -88,11 +88,9 @@ pub fn load(request: &LoadRequest, source: &dyn FileSource) -> Result<Loaded, Lo
         .collect::<Vec<_>>()
         .join(", ");
     // Compose makes `-p` visible to substitution as COMPOSE_PROJECT_NAME.
-    let mut env = env;
     if let Some(name) = &request.project_name {
         env.insert("COMPOSE_PROJECT_NAME".to_owned(), name.clone());
     }
-    let env = env;
     let mut unset = BTreeSet::new();
     let mut warnings = Vec::new();
 
@@ -130,24 +128,12 @@ pub fn load(request: &LoadRequest, source: &dyn FileSource) -> Result<Loaded, Lo
             .collect(),
         ..Project::default()
     };
-    if let Some(Node::Map(services)) = merged.get("services") {
-        for (service_name, node) in services {
-            let file = service_files.get(service_name).unwrap_or(&last_file);
-            let key = join("services", service_name);
-            let at = At::new(file, &key);
-            let map = match node {
-                Node::Map(map) => map.clone(),
-                _ => IndexMap::new(),
-            };
-            let mut converted = service::convert(&map, at, &base)?;
-            let context = EnvContext {
-                env: &env,
-                project_dir: &project_dir,
-            };
-            files::apply_env_files(&mut converted, map.get("env_file"), at, &context, source)?;
-            project.services.insert(service_name.clone(), converted);
-        }
-    }
+    let context = EnvContext {
+        env: &env,
+        project_dir: &project_dir,
+    };
+    project.services =
+        convert_services(&merged, &service_files, &last_file, &base, &context, source)?;
 
     project.extensions = merged
         .iter()
@@ -172,19 +158,7 @@ pub fn load(request: &LoadRequest, source: &dyn FileSource) -> Result<Loaded, Lo
         resources::volume,
     )?;
 
-    let active: BTreeSet<String> = if request.profiles.is_empty() {
-        env.get("COMPOSE_PROFILES")
-            .map(|p| {
-                p.split(',')
-                    .map(str::trim)
-                    .filter(|p| !p.is_empty())
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default()
-    } else {
-        request.profiles.iter().cloned().collect()
-    };
+    let active = active_profiles(request, &env);
     normalize::apply_profiles(&mut project, &active, &request.services, &files_label)?;
     for service in project.services.values_mut() {
         normalize::add_implicit_dependencies(service);
@@ -202,6 +176,50 @@ pub fn load(request: &LoadRequest, source: &dyn FileSource) -> Result<Loaded, Lo
             .map(|name| format!("The {name:?} variable is not set. Defaulting to a blank string.")),
     );
     Ok(Loaded { project, warnings })
+}
+
+/// Converts every merged service to the model and reads its `env_file`s.
+fn convert_services(
+    merged: &IndexMap<String, Node>,
+    service_files: &BTreeMap<String, PathBuf>,
+    last_file: &Path,
+    base: &PathBase<'_>,
+    context: &EnvContext<'_>,
+    source: &dyn FileSource,
+) -> Result<BTreeMap<String, Service>, LoadError> {
+    let mut services = BTreeMap::new();
+    let Some(Node::Map(nodes)) = merged.get("services") else {
+        return Ok(services);
+    };
+    for (name, node) in nodes {
+        let file = service_files.get(name).map_or(last_file, PathBuf::as_path);
+        let key = join("services", name);
+        let at = At::new(file, &key);
+        let empty = IndexMap::new();
+        let map = match node {
+            Node::Map(map) => map,
+            _ => &empty,
+        };
+        let mut service = service::convert(map, at, base)?;
+        files::apply_env_files(&mut service, map.get("env_file"), at, context, source)?;
+        services.insert(name.clone(), service);
+    }
+    Ok(services)
+}
+
+/// `--profile` values, else the comma-separated `COMPOSE_PROFILES`.
+fn active_profiles(request: &LoadRequest, env: &BTreeMap<String, String>) -> BTreeSet<String> {
+    if !request.profiles.is_empty() {
+        return request.profiles.iter().cloned().collect();
+    }
+    let Some(list) = env.get("COMPOSE_PROFILES") else {
+        return BTreeSet::new();
+    };
+    list.split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 type ResourceReader<T> = fn(&str, &Node, At<'_>, &str, &Path) -> Result<T, LoadError>;
