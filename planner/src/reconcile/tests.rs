@@ -145,3 +145,27 @@ fn replacement_joins_its_later_networks_before_the_rename() {
         connect.id
     );
 }
+
+#[test]
+fn namespace_sharer_of_unchanged_service_is_up_to_date() {
+    let project = project(
+        "services:\n  a:\n    image: local/busybox:test\n  b:\n    image: local/busybox:test\n    network_mode: service:a\n",
+        &[],
+    );
+    let mut a = outdated("a", &["p_default"]);
+    a.labels.insert(
+        "com.docker.compose.config-hash".into(),
+        crate::hash::service_config_hash(&project.services["a"]),
+    );
+    // Docker Compose hashes b with the reference resolved to a's id.
+    let mut resolved = project.services["b"].clone();
+    resolved.network_mode = Some(format!("container:{}", a.id));
+    let mut b = outdated("b", &[]);
+    b.labels.insert(
+        "com.docker.compose.config-hash".into(),
+        crate::hash::service_config_hash(&resolved),
+    );
+    let state = snapshot(vec![a, b], &[("p_default", "default")]);
+    let plan = super::plan(&project, &state, &PlanOptions::default(), "0").expect("plans");
+    assert!(plan.steps.is_empty(), "unexpected steps: {:?}", plan.steps);
+}
