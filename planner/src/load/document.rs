@@ -48,33 +48,13 @@ pub(crate) fn load_document(
     context: &mut DocumentContext<'_>,
 ) -> Result<Document, LoadError> {
     let text = files::read_required(context.source, file)?;
-    let mut document = yaml::parse(&text).map_err(|message| LoadError::Yaml {
-        path: file.to_path_buf(),
-        message,
-    })?;
-    match &document {
-        Node::Null => {
-            return Err(LoadError::EmptyFile {
-                path: file.to_path_buf(),
-            });
-        }
-        Node::Map(_) => {}
-        other => {
-            return Err(LoadError::Schema {
-                path: file.to_path_buf(),
-                key: "(root)".to_owned(),
-                message: format!("must be a mapping (got {})", other.describe()),
-            });
-        }
-    }
+    let mut map = parse_root(&text, file)?;
+
     let lookup = |name: &str| env.get(name).cloned();
-    interpolate::interpolate_tree(&mut document, file, &lookup, context.unset)?;
-    let Node::Map(mut map) = document else {
-        return Ok(Document {
-            content: IndexMap::new(),
-            service_files: BTreeMap::new(),
-        });
-    };
+    for (key, value) in map.iter_mut() {
+        interpolate::interpolate_tree(value, file, key, &lookup, context.unset)?;
+    }
+
     let include = map.shift_remove("include");
     let base = PathBase {
         project_dir: base_dir,
@@ -82,12 +62,14 @@ pub(crate) fn load_document(
     };
     let mut content = canonicalize_file(map, file, &base, context.warnings)?;
     extends::resolve_all(&mut content, file, env, context)?;
+
     let mut service_files = BTreeMap::new();
     if let Some(Node::Map(services)) = content.get("services") {
         for name in services.keys() {
             service_files.insert(name.clone(), file.to_path_buf());
         }
     }
+
     if let Some(include) = include {
         let imported = load_includes(&include, file, env, context)?;
         add_imported(&mut content, imported.content, file)?;
@@ -99,6 +81,25 @@ pub(crate) fn load_document(
         content,
         service_files,
     })
+}
+
+/// Parses a compose file whose top level must be a mapping.
+fn parse_root(text: &str, file: &Path) -> Result<IndexMap<String, Node>, LoadError> {
+    let document = yaml::parse(text).map_err(|message| LoadError::Yaml {
+        path: file.to_path_buf(),
+        message,
+    })?;
+    match document {
+        Node::Map(map) => Ok(map),
+        Node::Null => Err(LoadError::EmptyFile {
+            path: file.to_path_buf(),
+        }),
+        other => Err(LoadError::Schema {
+            path: file.to_path_buf(),
+            key: "(root)".to_owned(),
+            message: format!("must be a mapping (got {})", other.describe()),
+        }),
+    }
 }
 
 /// One `include` entry in long form.

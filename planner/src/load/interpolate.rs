@@ -142,16 +142,17 @@ fn braced(
     }
 }
 
-/// Substitutes every string in a parsed compose file. `path` is the
-/// absolute file path for errors; names of unset variables are collected
-/// in `unset`.
+/// Substitutes every string of a value found at `key` of a compose file.
+/// `file` is the absolute file path for errors. Names of unset variables
+/// are collected in `unset`.
 pub(crate) fn interpolate_tree(
     node: &mut Node,
     file: &Path,
+    key: &str,
     lookup: &dyn Fn(&str) -> Option<String>,
     unset: &mut BTreeSet<String>,
 ) -> Result<(), LoadError> {
-    walk(node, &mut String::new(), file, lookup, unset)
+    walk(node, &mut key.to_owned(), file, lookup, unset)
 }
 
 fn walk(

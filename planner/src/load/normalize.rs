@@ -21,7 +21,7 @@ pub(crate) fn apply_profiles(
         let Some(service) = project.services.get(name) else {
             return Err(LoadError::Project {
                 files: files.to_owned(),
-                message: format!("no such service: {name:?}"),
+                message: format!("no such service: {name:?} (it is not defined under `services:`)"),
             });
         };
         active.extend(service.profiles.iter().cloned());
@@ -118,7 +118,10 @@ pub(crate) fn check_dependencies(project: &Project, files: &str) -> Result<(), L
                 None => {
                     return Err(project_error(
                         files,
-                        format!("service {name:?} depends on undefined service {target:?}"),
+                        format!(
+                            "service {name:?} depends on undefined service {target:?} \
+                             (define it under `services:` or remove the dependency)"
+                        ),
                     ));
                 }
             }
@@ -217,7 +220,7 @@ pub(crate) fn check_services(
             return Err(project_error(
                 files,
                 format!(
-                    "service {name:?} declares both network_mode and networks, which cannot be used together"
+                    "service {name:?} declares both network_mode and networks, which cannot be used together (keep one of them)"
                 ),
             ));
         }
@@ -228,7 +231,10 @@ pub(crate) fn check_services(
             if network != "default" && !networks.contains_key(network) {
                 return Err(project_error(
                     files,
-                    format!("service {name:?} refers to undefined network {network}"),
+                    format!(
+                        "service {name:?} refers to undefined network {network} \
+                         (declare it under the top-level `networks:`)"
+                    ),
                 ));
             }
         }
@@ -240,7 +246,10 @@ pub(crate) fn check_services(
                 if !volumes.contains_key(source) {
                     return Err(project_error(
                         files,
-                        format!("service {name:?} refers to undefined volume {source}"),
+                        format!(
+                            "service {name:?} refers to undefined volume {source} \
+                             (declare it under the top-level `volumes:`)"
+                        ),
                     ));
                 }
             }
