@@ -136,8 +136,8 @@ pub enum Reason {
     DependencyReplaced,
     /// The container belongs to no service of the model.
     Orphan,
-    /// A one-off container (`docker compose run`) that has exited; it is
-    /// never started again, so it counts as an orphan.
+    /// A one-off container (`docker compose run`) that has exited. Nothing
+    /// starts it again, so it counts as an orphan.
     ExitedOneOff,
     /// The container matches the model.
     UpToDate,

@@ -1,4 +1,4 @@
-//! Step-ordering checks that the golden fixtures show but do not name.
+//! Reconciler tests on small compose files and hand-built snapshots.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -39,7 +39,7 @@ fn network(name: &str, key: &str) -> ObservedNetwork {
     }
 }
 
-/// A running container of `service` created with an outdated config.
+/// Builds a running container of `service` whose config hash is outdated.
 fn outdated(service: &str, networks: &[&str]) -> ObservedContainer {
     let name = format!("p-{service}-1");
     ObservedContainer {
@@ -104,7 +104,7 @@ fn after<'a>(plan: &'a Plan, id: &str) -> &'a [String] {
 }
 
 #[test]
-fn dependent_is_created_after_the_replacement_takes_its_name() {
+fn dependent_created_after_rename() {
     let project = project(
         "services:\n  a:\n    image: local/busybox:test\n  b:\n    image: local/busybox:test\n    network_mode: service:a\n",
         &[],
@@ -123,7 +123,7 @@ fn dependent_is_created_after_the_replacement_takes_its_name() {
 }
 
 #[test]
-fn replacement_joins_its_later_networks_before_the_rename() {
+fn replacement_connects_before_rename() {
     let project = project(
         "services:\n  a:\n    image: local/busybox:test\n    networks: [front, back]\nnetworks:\n  front: {}\n  back: {}\n",
         &[],
@@ -147,7 +147,7 @@ fn replacement_joins_its_later_networks_before_the_rename() {
 }
 
 #[test]
-fn namespace_sharer_of_unchanged_service_is_up_to_date() {
+fn namespace_sharer_stays_up_to_date() {
     let project = project(
         "services:\n  a:\n    image: local/busybox:test\n  b:\n    image: local/busybox:test\n    network_mode: service:a\n",
         &[],
