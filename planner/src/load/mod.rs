@@ -167,6 +167,7 @@ pub fn load(request: &LoadRequest, source: &dyn FileSource) -> Result<Loaded, Lo
         normalize::add_implicit_dependencies(service);
     }
     normalize::check_services(&mut project, &networks, &volumes, &files_label)?;
+    normalize::select_services(&mut project, &request.services);
     normalize::check_dependencies(&project, &files_label)?;
     normalize::keep_used_resources(&mut project, networks, volumes);
 

@@ -45,6 +45,37 @@ pub(crate) fn apply_profiles(
     Ok(())
 }
 
+/// Keeps the services named on the command line and what they depend on,
+/// moving the other enabled services to `disabled_services`: a command
+/// naming services leaves the others alone, and their containers are not
+/// orphans. Does nothing when no service is named.
+pub(crate) fn select_services(project: &mut Project, named: &[String]) {
+    if named.is_empty() {
+        return;
+    }
+    let mut selected: BTreeSet<String> = BTreeSet::new();
+    let mut pending: Vec<String> = named.to_vec();
+    while let Some(name) = pending.pop() {
+        let Some(service) = project.services.get(&name) else {
+            continue;
+        };
+        if selected.insert(name) {
+            pending.extend(service.depends_on.keys().cloned());
+        }
+    }
+    let others: Vec<String> = project
+        .services
+        .keys()
+        .filter(|name| !selected.contains(*name))
+        .cloned()
+        .collect();
+    for name in others {
+        if let Some(service) = project.services.remove(&name) {
+            project.disabled_services.insert(name, service);
+        }
+    }
+}
+
 /// Returns the service named by a `service:NAME` reference.
 fn service_reference(value: Option<&String>) -> Option<&str> {
     value.and_then(|v| v.strip_prefix("service:"))

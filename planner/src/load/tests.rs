@@ -252,13 +252,30 @@ fn profiles_and_dependencies() {
     let mut by_name = request("/p");
     by_name.services = vec!["mock".into()];
     let loaded = ok(&by_name, &source);
+    assert_eq!(loaded.project.services.keys().collect::<Vec<_>>(), ["mock"]);
+    assert_eq!(
+        loaded.project.disabled_services.keys().collect::<Vec<_>>(),
+        ["tools", "web"]
+    );
+
+    // Naming a service leaves aside the others, even one whose dependency
+    // is disabled.
+    by_name.services = vec!["tools".into()];
+    let loaded = ok(&by_name, &source);
+    assert_eq!(
+        loaded.project.services.keys().collect::<Vec<_>>(),
+        ["tools"]
+    );
+
+    by_name.services = vec!["web".into()];
+    let message = err(&by_name, &source);
+    assert!(message.contains("--profile dev"), "{message}");
+
+    by_name.services = vec!["web".into(), "mock".into()];
+    let loaded = ok(&by_name, &source);
     assert_eq!(
         loaded.project.services.keys().collect::<Vec<_>>(),
         ["mock", "web"]
-    );
-    assert_eq!(
-        loaded.project.disabled_services.keys().collect::<Vec<_>>(),
-        ["tools"]
     );
 
     let mut by_variable = request("/p");
