@@ -3,8 +3,8 @@
 //! volumes it created plan as unchanged.
 //!
 //! A hash is the SHA-256 of the compact JSON that Go's `encoding/json`
-//! would write for the object, so this module also contains an encoder that
-//! writes bytes identical to Go's: `<`, `>`, `&`, U+2028 and U+2029
+//! would write for the object. This module therefore contains an encoder
+//! that writes bytes identical to Go's: `<`, `>`, `&`, U+2028 and U+2029
 //! escaped, other control characters as lower-case `\u00xx`, everything
 //! else as raw UTF-8, numbers as given.
 

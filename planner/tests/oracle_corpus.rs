@@ -133,7 +133,7 @@ fn check_valid(case: &Path, number: &str) -> Result<(), String> {
 
 /// Compares with `config --hash`, which hashes the model before the
 /// create-time rewrites. Skipped where it hashes something else: services
-/// with `env_file` (not read by that command) and cases whose output holds
+/// with `env_file` (not read by that command) and cases whose output contains
 /// the absolute path of the folder it was generated in.
 fn check_config_hashes(case: &Path, project: &Project) -> Result<(), String> {
     let Ok(hashes) = fs::read_to_string(case.join("hashes.txt")) else {

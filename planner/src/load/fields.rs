@@ -199,9 +199,9 @@ pub(crate) fn known_keys(
     })
 }
 
-/// A `KEY=value` list or a mapping, as ordered pairs. In the list form a
-/// bare `KEY` has no value; in the mapping form scalars become strings
-/// the way Compose prints them (`0755` is `"493"`, `1.0` is `"1"`).
+/// Reads a `KEY=value` list or a mapping as ordered pairs. In the list
+/// form a bare `KEY` has no value. In the mapping form scalars become
+/// strings the way Compose prints them (`0755` is `"493"`, `1.0` is `"1"`).
 pub(crate) fn key_values(
     node: &Node,
     at: At<'_>,
