@@ -10,8 +10,8 @@ mod support;
 mod e2e_util;
 
 use e2e_util::{
-    CHANGES, NO_CHANGES, STALE_PLAN, apply, assert_converged, container_id, container_name,
-    converge, exec_sh, plan, started_at, status, try_apply,
+    CHANGES, NO_CHANGES, STALE_PLAN, VolumeCleanup, anonymous_volumes, apply, assert_converged,
+    container_id, container_name, converge, exec_sh, plan, started_at, status, try_apply,
 };
 use support::{BUSYBOX_IMAGE, TestProject, describe, stderr_text};
 
@@ -179,11 +179,13 @@ fn with_anonymous_volume(rev: &str) -> String {
 #[test]
 fn anonymous_volume_survives_replace() {
     let engine = require_engine!();
+    let volumes = VolumeCleanup::new(&engine);
     let project = TestProject::new(&engine);
     project.write("compose.yaml", &with_anonymous_volume("1"));
     converge(&project);
 
     let app = container_name(&project, "app", 1);
+    volumes.track(&project, &app);
     let old_id = container_id(&project, &app);
     exec_sh(&project, &app, "echo kept > /data/marker");
 
@@ -193,6 +195,11 @@ fn anonymous_volume_survives_replace() {
     assert_ne!(container_id(&project, &app), old_id, "app was not replaced");
     let marker = exec_sh(&project, &app, "cat /data/marker");
     assert_eq!(marker.trim(), "kept", "the marker in /data was lost");
+    assert_eq!(
+        anonymous_volumes(&project, &app),
+        volumes.names(),
+        "the replacement mounts another volume"
+    );
 }
 
 #[test]

@@ -11,8 +11,8 @@ mod support;
 mod e2e_util;
 
 use e2e_util::{
-    CHANGES, NO_CHANGES, apply, assert_converged, container_id, container_name, converge, exec_sh,
-    ids_by_name, plan, started_at, status,
+    CHANGES, NO_CHANGES, VolumeCleanup, apply, assert_converged, container_id, container_name,
+    converge, exec_sh, ids_by_name, plan, started_at, status,
 };
 use support::{BUSYBOX_IMAGE, HC_IMAGE, TestProject, assert_success, stdout_text};
 
@@ -144,6 +144,7 @@ fn shop(store_mode: &str) -> String {
 #[test]
 fn shop_scenario() {
     let engine = require_engine!();
+    let volumes = VolumeCleanup::new(&engine);
     let project = TestProject::new(&engine);
     let name = |service, n| container_name(&project, service, n);
     project.write("compose.yaml", &shop("primary"));
@@ -152,6 +153,7 @@ fn shop_scenario() {
     let store = name("store", 1);
     let poller = name("poller", 1);
     let apis = [name("api", 1), name("api", 2)];
+    volumes.track(&project, &store);
     assert_eq!(
         project.inspect_container(&store)["State"]["Health"]["Status"],
         "healthy"

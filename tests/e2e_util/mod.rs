@@ -15,10 +15,11 @@
 
 use std::path::PathBuf;
 use std::process::Output;
+use std::sync::Mutex;
 
 use serde_json::Value;
 
-use crate::support::{TestProject, assert_success, describe};
+use crate::support::{Engine, TestProject, assert_success, describe, try_run};
 
 /// `plan --detailed-exitcode`: no changes.
 pub const NO_CHANGES: i32 = 0;
@@ -187,4 +188,66 @@ pub fn exec_sh(project: &TestProject, container: &str, script: &str) -> String {
     let out = project.docker(&["exec", container, "sh", "-c", script]);
     assert_success(&out, &format!("docker exec {container} sh -c {script:?}"));
     String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The names of the anonymous volumes mounted by a container.
+pub fn anonymous_volumes(project: &TestProject, container: &str) -> Vec<String> {
+    let inspected = project.inspect_container(container);
+    let mounts = inspected["Mounts"].as_array().cloned().unwrap_or_default();
+    let is_anonymous = |name: &str| name.len() == 64 && name.bytes().all(|b| b.is_ascii_hexdigit());
+    mounts
+        .iter()
+        .filter(|m| m["Type"] == "volume")
+        .filter_map(|m| m["Name"].as_str())
+        .filter(|name| is_anonymous(name))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Removes tracked volumes when dropped. An anonymous volume that a
+/// replacement container took over is mounted by name, so removing the
+/// container with its volumes leaves it behind, and it carries no project
+/// label for [`TestProject`]'s clean-up to find. Declare the guard before
+/// the project so that it drops after the project's containers are gone.
+pub struct VolumeCleanup {
+    engine: Engine,
+    names: Mutex<Vec<String>>,
+}
+
+impl VolumeCleanup {
+    pub fn new(engine: &Engine) -> VolumeCleanup {
+        VolumeCleanup {
+            engine: engine.clone(),
+            names: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Tracks the anonymous volumes of a container.
+    pub fn track(&self, project: &TestProject, container: &str) {
+        let volumes = anonymous_volumes(project, container);
+        let mut names = self.names.lock().unwrap_or_else(|e| e.into_inner());
+        names.extend(volumes);
+    }
+
+    /// The tracked volume names.
+    pub fn names(&self) -> Vec<String> {
+        self.names.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+impl Drop for VolumeCleanup {
+    fn drop(&mut self) {
+        let names = self.names.lock().unwrap_or_else(|e| e.into_inner());
+        if names.is_empty() {
+            return;
+        }
+        let mut args = vec!["volume".to_owned(), "rm".to_owned(), "-f".to_owned()];
+        args.extend(names.iter().cloned());
+        // Errors are ignored: this may run while a failed test unwinds.
+        let _ = try_run(
+            self.engine
+                .docker_command(&args)
+                .current_dir(std::env::temp_dir()),
+        );
+    }
 }
