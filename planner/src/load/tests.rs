@@ -478,3 +478,29 @@ fn deprecated_external_name_warns() {
         ["volumes.data: external.name is deprecated. Please set name and external: true"]
     );
 }
+
+#[test]
+fn project_directory_and_path_separator() {
+    let source = files(&[
+        ("/repo/deploy/a.yaml", APP),
+        (
+            "/repo/deploy/b.yaml",
+            "services:\n  app:\n    volumes: ['./data:/data']\n",
+        ),
+        ("/repo/app/.env", "FROM_APP_DIR=yes\n"),
+    ]);
+    let mut req = request("/repo");
+    req.project_directory = Some(PathBuf::from("app"));
+    req.environment.insert(
+        "COMPOSE_FILE".into(),
+        "/repo/deploy/a.yaml;/repo/deploy/b.yaml".into(),
+    );
+    req.environment
+        .insert("COMPOSE_PATH_SEPARATOR".into(), ";".into());
+    let loaded = ok(&req, &source);
+    assert_eq!(loaded.project.name, "app");
+    assert_eq!(loaded.project.working_dir, "/repo/app");
+    assert_eq!(loaded.project.config_files.len(), 2);
+    let app = &loaded.project.services["app"];
+    assert_eq!(app.volumes[0].source.as_deref(), Some("/repo/app/data"));
+}
