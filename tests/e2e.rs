@@ -294,3 +294,42 @@ fn apply_output_goes_to_stderr() {
     let again = plan(&project, &[]);
     assert_eq!(again.code, NO_CHANGES, "{}", again.pretty());
 }
+
+#[test]
+fn applied_plan_is_stale() {
+    let engine = require_engine!();
+    let project = TestProject::new(&engine);
+    project.write("compose.yaml", &scaled(1));
+    let planned = converge(&project);
+
+    // Applying it changed the engine, so the same plan must not run twice.
+    let again = try_apply(&project, &planned);
+    assert_eq!(
+        again.status.code(),
+        Some(STALE_PLAN),
+        "{}",
+        describe("berth apply of an applied plan", &again)
+    );
+    assert_eq!(
+        project.container_names(),
+        vec![container_name(&project, "svc", 1)]
+    );
+}
+
+#[test]
+fn snapshot_plan_equals_live() {
+    let engine = require_engine!();
+    let project = TestProject::new(&engine);
+    project.write("compose.yaml", &db_web_other("1"));
+    converge(&project);
+    project.write("compose.yaml", &db_web_other("2"));
+
+    let snapshot = project.berth(&["snapshot", "-o", "snapshot.json"]);
+    support::assert_success(&snapshot, "berth snapshot");
+    let from_file = plan(&project, &["--snapshot", "snapshot.json"]);
+    let live = plan(&project, &[]);
+    assert_eq!(
+        from_file.json, live.json,
+        "the plan from `berth snapshot` differs from the live plan"
+    );
+}

@@ -95,6 +95,21 @@ fn compose_keeps_berth_containers() {
         "compose up replaced containers berth created:\n{}",
         support::describe("compose up", &up)
     );
+
+    let down = project.compose(&["down", "-v", "-t", "1"]);
+    assert_success(&down, "compose down -v");
+    assert!(
+        project.container_names().is_empty(),
+        "compose down left containers"
+    );
+    assert!(
+        project.network_names().is_empty(),
+        "compose down left networks"
+    );
+    assert!(
+        project.volume_names().is_empty(),
+        "compose down -v left the named volume"
+    );
 }
 
 /// The shop: a store with a healthcheck and data in an anonymous volume, a

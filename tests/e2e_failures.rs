@@ -12,7 +12,9 @@ use std::time::{Duration, Instant};
 use e2e_util::{
     CHANGES, assert_converged, container_id, container_name, converge, plan, status, try_apply,
 };
-use support::{BUSYBOX_IMAGE, TestProject, assert_failure, assert_success, describe, stderr_text};
+use support::{
+    BUSYBOX_IMAGE, HC_IMAGE, TestProject, assert_failure, assert_success, describe, stderr_text,
+};
 
 /// A failed dependency must end the apply quickly; the harness' own
 /// command timeout is much longer.
@@ -167,4 +169,149 @@ fn paused_and_stopped_are_resumed() {
         assert_eq!(&container_id(&project, name), id, "{name} was replaced");
     }
     assert_converged(&project);
+}
+
+fn healthy_dependency(db_command: &str) -> String {
+    format!(
+        r#"services:
+  db:
+    image: {BUSYBOX_IMAGE}
+    command: ["sh", "-c", "{db_command}"]
+    init: true
+    healthcheck:
+      test: ["CMD", "true"]
+      interval: 1s
+      retries: 3
+  web:
+    image: {BUSYBOX_IMAGE}
+    command: ["sleep", "3600"]
+    init: true
+    depends_on:
+      db:
+        condition: service_healthy
+"#
+    )
+}
+
+#[test]
+fn fixed_dependency_converges() {
+    let engine = require_engine!();
+    let project = TestProject::new(&engine);
+    project.write("compose.yaml", &healthy_dependency("exit 3"));
+    let planned = plan(&project, &[]);
+    let out = try_apply(&project, &planned);
+    assert_failure(&out, "berth apply");
+
+    project.write("compose.yaml", &healthy_dependency("exec sleep 3600"));
+    let fixed = plan(&project, &[]);
+    let db = container_name(&project, "db", 1);
+    let web = container_name(&project, "web", 1);
+    assert_eq!(fixed.action(&db), "replace");
+    assert_eq!(fixed.action(&web), "start");
+    let web_id = container_id(&project, &web);
+    let out = try_apply(&project, &fixed);
+    assert_success(&out, "berth apply after the fix");
+    assert_eq!(status(&project, &web), "running");
+    assert_eq!(container_id(&project, &web), web_id, "web was replaced");
+    assert_converged(&project);
+}
+
+/// `api` waits for `dependency` to be healthy.
+fn waits_for_healthy(dependency: &str) -> String {
+    format!(
+        r#"  api:
+    image: {BUSYBOX_IMAGE}
+    command: ["sleep", "3600"]
+    init: true
+    depends_on:
+      {dependency}:
+        condition: service_healthy
+"#
+    )
+}
+
+#[test]
+fn disabled_healthcheck_fails_wait() {
+    let engine = require_engine!();
+    let project = TestProject::new(&engine);
+    let file = format!(
+        r#"services:
+  db:
+    image: {HC_IMAGE}
+    init: true
+    healthcheck:
+      disable: true
+{}"#,
+        waits_for_healthy("db")
+    );
+    project.write("compose.yaml", &file);
+    let planned = plan(&project, &[]);
+    let out = try_apply(&project, &planned);
+    assert_failure(&out, "berth apply");
+    let db = container_name(&project, "db", 1);
+    assert!(
+        stderr_text(&out).contains(&format!("{db} has no healthcheck configured")),
+        "{}",
+        describe("berth apply", &out)
+    );
+    let api = container_name(&project, "api", 1);
+    assert_eq!(status(&project, &api), "created", "api must not start");
+}
+
+#[test]
+fn image_healthcheck_is_awaited() {
+    let engine = require_engine!();
+    let project = TestProject::new(&engine);
+    let file = format!(
+        "services:\n  db:\n    image: {HC_IMAGE}\n    init: true\n{}",
+        waits_for_healthy("db")
+    );
+    project.write("compose.yaml", &file);
+    converge(&project);
+    let db = container_name(&project, "db", 1);
+    let api = container_name(&project, "api", 1);
+    assert_eq!(
+        project.inspect_container(&db)["State"]["Health"]["Status"],
+        "healthy"
+    );
+    assert_eq!(status(&project, &api), "running");
+}
+
+#[test]
+fn wait_timeout_fails_apply() {
+    let engine = require_engine!();
+    let project = TestProject::new(&engine);
+    let file = format!(
+        r#"services:
+  slow:
+    image: {BUSYBOX_IMAGE}
+    command: ["sleep", "3600"]
+    init: true
+    healthcheck:
+      test: ["CMD", "false"]
+      interval: 30s
+      start_period: 60s
+{}"#,
+        waits_for_healthy("slow")
+    );
+    project.write("compose.yaml", &file);
+    let planned = plan(&project, &["--wait-timeout", "2"]);
+
+    let started = Instant::now();
+    let out = try_apply(&project, &planned);
+    let elapsed = started.elapsed();
+    assert_failure(&out, "berth apply");
+    assert!(
+        elapsed < FAILURE_DEADLINE,
+        "apply took {elapsed:?} with a 2s wait timeout"
+    );
+    assert!(
+        stderr_text(&out).contains("timed out after 2s"),
+        "{}",
+        describe("berth apply", &out)
+    );
+    let slow = container_name(&project, "slow", 1);
+    assert_eq!(status(&project, &slow), "running", "slow was stopped");
+    let api = container_name(&project, "api", 1);
+    assert_eq!(status(&project, &api), "created", "api must not start");
 }
