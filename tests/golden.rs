@@ -122,12 +122,18 @@ fn resolve_snapshot(text: &str, hashes: &BTreeMap<String, String>) -> Snapshot {
 
 /// Plans one fixture; returns (plan JSON, plan text) or the error text.
 fn run_fixture(dir: &Path) -> Result<(String, String), String> {
-    let name = dir.file_name().and_then(|n| n.to_str()).expect("utf-8 name");
+    let name = dir
+        .file_name()
+        .and_then(|n| n.to_str())
+        .expect("utf-8 name");
     let fixture: Fixture = serde_json::from_str(
         &std::fs::read_to_string(dir.join("fixture.json")).expect("fixture.json exists"),
     )
     .expect("fixture.json is valid");
-    assert!(!fixture.description.is_empty(), "{name}: describe the fixture");
+    assert!(
+        !fixture.description.is_empty(),
+        "{name}: describe the fixture"
+    );
     let root = PathBuf::from("/fixtures").join(name);
     let files = virtual_files(dir, &root);
     let request = LoadRequest {
@@ -164,7 +170,8 @@ fn run_fixture(dir: &Path) -> Result<(String, String), String> {
         wait_timeout_seconds: WAIT_TIMEOUT_SECONDS,
     };
     // The version is fixed so that releases do not churn every fixture.
-    let plan = plan(&loaded.project, &snapshot, &options, "0.0.0-fixture").map_err(|e| e.to_string())?;
+    let plan =
+        plan(&loaded.project, &snapshot, &options, "0.0.0-fixture").map_err(|e| e.to_string())?;
     let mut json = serde_json::to_string_pretty(&plan).expect("plan serializes");
     json.push('\n');
     let text = render_text(
@@ -210,7 +217,10 @@ fn fixtures_match_expectations() {
         match run_fixture(dir) {
             Ok((json, text)) => {
                 if dir.join("error.txt").exists() {
-                    failures.push(format!("{}: planning succeeded but error.txt expects a failure", dir.display()));
+                    failures.push(format!(
+                        "{}: planning succeeded but error.txt expects a failure",
+                        dir.display()
+                    ));
                     continue;
                 }
                 check(&dir.join("plan.json"), &json, &mut failures);
@@ -219,7 +229,12 @@ fn fixtures_match_expectations() {
             Err(error) => check(&dir.join("error.txt"), &format!("{error}\n"), &mut failures),
         }
     }
-    assert!(failures.is_empty(), "{} fixture files differ:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} fixture files differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
