@@ -134,6 +134,10 @@ pub enum Reason {
     Paused,
     /// A dependency with `restart: true` is replaced.
     DependencyReplaced,
+    /// A service whose container this one shares a namespace or volumes
+    /// with (`network_mode`, `ipc` or `pid` set to `service:NAME`, or
+    /// `volumes_from`) gets a new container, so this one must follow it.
+    ReferenceReplaced,
     /// The container belongs to no service of the model.
     Orphan,
     /// A one-off container (`docker compose run`) that has exited. Nothing
@@ -162,6 +166,10 @@ pub struct ResourceChange {
     /// For a replacement: the fields that differ.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub diffs: Vec<FieldDiff>,
+    /// Services whose replacement causes this change, for a restart or a
+    /// replacement that follows another service's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub caused_by: Vec<String>,
 }
 
 /// One field that differs between the running resource and the model.

@@ -5,14 +5,13 @@ use std::collections::BTreeMap;
 
 use tracing::debug;
 
-use crate::container_spec::{ContainerSpec, container_create};
-use crate::engine_body::{ContainerBody, MountBody};
 use crate::labels;
 use crate::model::{CONDITION_COMPLETED, Service};
-use crate::plan::{Action, ContainerRef, Reason, ResourceChange, ResourceKind, StepAction};
+use crate::plan::{
+    Action, ContainerRef, Reason, ResourceChange, ResourceKind, StepAction, Warning,
+};
 use crate::snapshot::ObservedContainer;
 
-use super::diff::replacement_diffs;
 use super::references::{ResolvedService, resolve_references};
 use super::selection::RecreateStrategy;
 use super::{PlanError, Planner};
@@ -33,6 +32,8 @@ pub(crate) struct FinalContainer {
 struct Verdict {
     obsolete: bool,
     reasons: Vec<Reason>,
+    /// Diverged, but kept because of `--no-recreate`.
+    kept_diverged: bool,
 }
 
 impl Planner<'_> {
@@ -97,7 +98,17 @@ impl Planner<'_> {
             let verdict = verdicts.remove(&container.id).unwrap_or(Verdict {
                 obsolete: false,
                 reasons: Vec::new(),
+                kept_diverged: false,
             });
+            if verdict.kept_diverged {
+                self.warnings.push(Warning {
+                    code: "diverged_kept".into(),
+                    message: format!(
+                        "container {} differs from the compose files, but --no-recreate keeps it as it is",
+                        container.name
+                    ),
+                });
+            }
             if verdict.obsolete {
                 let number = number_of(container).ok_or_else(|| PlanError::MissingNumber {
                     container: container.name.clone(),
@@ -147,6 +158,7 @@ impl Planner<'_> {
                 action: Action::Create,
                 reasons: vec![reason],
                 diffs: Vec::new(),
+                caused_by: Vec::new(),
             });
             finals.push(FinalContainer {
                 name: final_name,
@@ -168,33 +180,40 @@ impl Planner<'_> {
         strategy: RecreateStrategy,
     ) -> Verdict {
         let mut reasons = Vec::new();
+        if !resolved.replaced_parents.is_empty() {
+            reasons.push(Reason::ReferenceReplaced);
+        } else if container.label(labels::CONFIG_HASH) != resolved.hash {
+            reasons.push(Reason::ConfigChanged);
+        }
+        if let Some(expected) = expected_image
+            && container.label(labels::IMAGE) != expected
+        {
+            reasons.push(Reason::ImageChanged);
+        }
+        if container.state == "running" && !self.attached_to_all_networks(container, service) {
+            reasons.push(Reason::NetworkDisconnected);
+        }
+        if !self.named_volumes_mounted(container, service) {
+            reasons.push(Reason::VolumeNotMounted);
+        }
         match strategy {
-            RecreateStrategy::Never => {}
-            RecreateStrategy::Force => reasons.push(Reason::Forced),
-            RecreateStrategy::Diverged => {
-                if resolved.parent_replaced {
-                    reasons.push(Reason::DependencyReplaced);
-                } else if container.label(labels::CONFIG_HASH) != resolved.hash {
-                    reasons.push(Reason::ConfigChanged);
-                }
-                if let Some(expected) = expected_image
-                    && container.label(labels::IMAGE) != expected
-                {
-                    reasons.push(Reason::ImageChanged);
-                }
-                if container.state == "running"
-                    && !self.attached_to_all_networks(container, service)
-                {
-                    reasons.push(Reason::NetworkDisconnected);
-                }
-                if !self.named_volumes_mounted(container, service) {
-                    reasons.push(Reason::VolumeNotMounted);
+            RecreateStrategy::Diverged => {}
+            RecreateStrategy::Force => reasons = vec![Reason::Forced],
+            RecreateStrategy::Never => {
+                if !reasons.is_empty() {
+                    debug!(container = %container.name, ?reasons, "diverged, kept by --no-recreate");
+                    return Verdict {
+                        obsolete: false,
+                        reasons: Vec::new(),
+                        kept_diverged: true,
+                    };
                 }
             }
         }
         Verdict {
             obsolete: !reasons.is_empty(),
             reasons,
+            kept_diverged: false,
         }
     }
 
@@ -268,6 +287,7 @@ impl Planner<'_> {
             action,
             reasons: vec![reason],
             diffs: Vec::new(),
+            caused_by: Vec::new(),
         });
         keep
     }
@@ -308,6 +328,7 @@ impl Planner<'_> {
             action: Action::Remove,
             reasons: vec![Reason::ScaleDown],
             diffs: Vec::new(),
+            caused_by: Vec::new(),
         });
     }
 
@@ -325,295 +346,6 @@ impl Planner<'_> {
             );
         }
         id
-    }
-
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "one call site; the values are unrelated"
-    )]
-    fn plan_replace(
-        &mut self,
-        name: &str,
-        old: &ObservedContainer,
-        number: u32,
-        final_name: &str,
-        resolved: &ResolvedService,
-        expected_image: Option<&str>,
-        reasons: Vec<Reason>,
-    ) -> Result<(), PlanError> {
-        // Dependents with `restart: true` stop before the replacement and
-        // start again once it satisfies their condition.
-        let mut dependents_stopped = Vec::new();
-        let dependents: Vec<String> =
-            super::graph::restart_dependents(&self.selection.services, name)
-                .into_iter()
-                .map(str::to_string)
-                .collect();
-        for dependent in &dependents {
-            for container in self.running_containers_of(dependent) {
-                dependents_stopped.push(self.stop_once(&container));
-                self.restarted.insert(container.name.clone());
-            }
-        }
-        let temporary = format!("{}_{}", &old.id[..old.id.len().min(12)], final_name);
-        let inherited = if self.options.renew_anon_volumes {
-            Vec::new()
-        } else {
-            self.inherited_mounts(name, old)
-        };
-        let replace_label = self.selection.services[name]
-            .container_name
-            .clone()
-            .unwrap_or_else(|| format!("{name}-{number}"));
-        let (create, body) = self.create_container_step(
-            name,
-            number,
-            final_name,
-            &temporary,
-            resolved,
-            expected_image,
-            &inherited,
-            Some(&replace_label),
-            dependents_stopped,
-        )?;
-        // Network connections of the replacement address it by its
-        // temporary name, so they finish before the rename.
-        let created = self
-            .service_create_steps
-            .get_mut(name)
-            .and_then(Vec::pop)
-            .unwrap_or_else(|| create.clone());
-        let reference = container_ref(old);
-        let stop_id = format!("container.stop:{}", old.name);
-        let mut remove_after = vec![created];
-        if self.steps.contains(&stop_id) {
-            // Already stopped earlier, as a dependent of a replaced service.
-            remove_after.push(stop_id);
-        } else if old.state != "exited" && old.state != "created" {
-            // The old container stops only once its replacement exists, so
-            // a failed create leaves the service running.
-            remove_after.push(self.steps.create_phase(
-                stop_id,
-                vec![create.clone()],
-                StepAction::StopContainer {
-                    container: reference.clone(),
-                    timeout_seconds: None,
-                },
-            ));
-        }
-        let remove = self.steps.create_phase(
-            format!("container.remove:{final_name}"),
-            remove_after,
-            StepAction::RemoveContainer {
-                container: reference,
-                remove_volumes: false,
-            },
-        );
-        // Dependents are created once the replacement holds its final
-        // name, so that a reference to that name finds the new container.
-        let rename = self.steps.create_phase(
-            format!("container.rename:{final_name}"),
-            vec![remove],
-            StepAction::RenameContainer {
-                container: ContainerRef {
-                    name: temporary,
-                    id: None,
-                },
-                to: final_name.to_string(),
-            },
-        );
-        self.service_create_steps
-            .entry(name.to_string())
-            .or_default()
-            .push(rename);
-        let diffs = replacement_diffs(old, &body, &reasons, expected_image);
-        self.changes.push(ResourceChange {
-            address: format!("service.{name}[{number}]"),
-            kind: ResourceKind::Container,
-            name: final_name.to_string(),
-            service: Some(name.to_string()),
-            action: Action::Replace,
-            reasons,
-            diffs,
-        });
-        self.replaced.insert(name.to_string());
-        Ok(())
-    }
-
-    /// Anonymous volumes of the old container that the replacement mounts
-    /// again by name, so their data survives: those at a target where the
-    /// service declares an anonymous volume or the image declares `VOLUME`.
-    fn inherited_mounts(&self, name: &str, old: &ObservedContainer) -> Vec<MountBody> {
-        let service = &self.selection.services[name];
-        let image = service_image(&self.project.name, name, service);
-        let image_volumes = self
-            .snapshot
-            .images
-            .get(&image)
-            .map(|image| image.volumes.clone())
-            .unwrap_or_default();
-        old.mounts
-            .iter()
-            .filter(|mount| mount.kind == "volume")
-            .filter(|mount| {
-                image_volumes.contains(&mount.destination)
-                    || service.volumes.iter().any(|volume| {
-                        volume.kind == "volume"
-                            && volume.source.is_none()
-                            && volume.target == mount.destination
-                    })
-            })
-            .map(|mount| MountBody {
-                kind: "volume".into(),
-                source: Some(mount.name.clone()),
-                target: mount.destination.clone(),
-                read_only: !mount.read_write,
-                ..MountBody::default()
-            })
-            .collect()
-    }
-
-    fn plan_create(
-        &mut self,
-        name: &str,
-        number: u32,
-        final_name: &str,
-        resolved: &ResolvedService,
-        expected_image: Option<&str>,
-        replace: Option<&str>,
-    ) -> Result<String, PlanError> {
-        let (id, _) = self.create_container_step(
-            name,
-            number,
-            final_name,
-            final_name,
-            resolved,
-            expected_image,
-            &[],
-            replace,
-            Vec::new(),
-        )?;
-        Ok(id)
-    }
-
-    /// Adds the create step of one container, after the networks and
-    /// volumes it needs, the orphans removed first and its dependencies'
-    /// create phase.
-    #[expect(clippy::too_many_arguments, reason = "two call sites share it")]
-    fn create_container_step(
-        &mut self,
-        name: &str,
-        number: u32,
-        final_name: &str,
-        create_name: &str,
-        resolved: &ResolvedService,
-        expected_image: Option<&str>,
-        inherited: &[MountBody],
-        replace: Option<&str>,
-        mut after: Vec<String>,
-    ) -> Result<(String, ContainerBody), PlanError> {
-        if let Some(holder) = self.snapshot.name_holders.get(final_name) {
-            return Err(PlanError::NameTaken {
-                name: final_name.to_string(),
-                holder: holder.id.clone(),
-                project: holder.project.clone(),
-            });
-        }
-        let service = &resolved.service;
-        if expected_image.is_none() {
-            let image = service_image(&self.project.name, name, service);
-            return Err(PlanError::ImageMissing {
-                service: name.to_string(),
-                image,
-            });
-        }
-        let link_targets = self.link_targets(service);
-        let create = container_create(&ContainerSpec {
-            project: self.project,
-            service_name: name,
-            service,
-            number,
-            name: final_name,
-            config_hash: &resolved.hash,
-            image_id: expected_image,
-            api_version: &self.snapshot.engine.api_version,
-            inherited_mounts: inherited,
-            replace,
-            link_targets: &link_targets,
-        })
-        .map_err(|source| PlanError::ContainerSpec {
-            service: name.to_string(),
-            message: source.to_string(),
-        })?;
-        let body = create.body.clone();
-
-        for key in service.networks.keys() {
-            after.extend(self.resource_steps.networks.get(key).cloned());
-        }
-        for volume in &service.volumes {
-            if let Some(source) = &volume.source {
-                after.extend(self.resource_steps.volumes.get(source).cloned());
-            }
-        }
-        after.extend(self.orphan_steps.iter().cloned());
-        for dependency in service.depends_on.keys() {
-            after.extend(
-                self.service_create_steps
-                    .get(dependency)
-                    .cloned()
-                    .unwrap_or_default(),
-            );
-        }
-        let id = self.steps.create_phase(
-            format!("container.create:{final_name}"),
-            after,
-            StepAction::CreateContainer {
-                name: create_name.to_string(),
-                body: Box::new(create.body),
-                hash_input: resolved.deferred_hash_input.clone(),
-            },
-        );
-        let mut last = id.clone();
-        for (network, endpoint) in create.later_networks {
-            last = self.steps.create_phase(
-                format!("network.connect:{final_name}:{network}"),
-                vec![last],
-                StepAction::ConnectNetwork {
-                    container: create_name.to_string(),
-                    network,
-                    endpoint,
-                },
-            );
-        }
-        self.service_create_steps
-            .entry(name.to_string())
-            .or_default()
-            .push(last);
-        Ok((id, body))
-    }
-
-    fn link_targets(&self, service: &Service) -> BTreeMap<String, Vec<String>> {
-        let mut targets = BTreeMap::new();
-        for link in &service.links {
-            let target = link.split(':').next().unwrap_or(link);
-            let names = self
-                .converged
-                .get(target)
-                .map(|containers| containers.iter().map(|c| c.name.clone()).collect())
-                .unwrap_or_default();
-            targets.insert(target.to_string(), names);
-        }
-        targets
-    }
-
-    fn running_containers_of(&self, service: &str) -> Vec<ContainerRef> {
-        self.snapshot
-            .containers
-            .iter()
-            .filter(|c| c.label(labels::SERVICE) == service && c.label(labels::ONEOFF) != "True")
-            .filter(|c| c.state == "running" || c.state == "restarting")
-            .map(container_ref)
-            .collect()
     }
 }
 

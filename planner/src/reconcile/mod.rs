@@ -5,11 +5,13 @@
 //! `depends_on` conditions and starts what is not running.
 
 mod containers;
+mod create;
 mod diff;
 mod error;
 mod graph;
 mod orphans;
 mod references;
+mod replace;
 mod resources;
 mod selection;
 mod start;
@@ -52,7 +54,7 @@ pub(crate) struct Planner<'a> {
     replaced: BTreeSet<String>,
     /// Containers stopped because a dependency is replaced; the start phase
     /// starts them again.
-    restarted: BTreeSet<String>,
+    restarted: BTreeMap<String, BTreeSet<String>>,
     /// Last create-phase step of each service's containers.
     service_create_steps: BTreeMap<String, Vec<String>>,
 }
@@ -83,7 +85,7 @@ pub fn plan(
         orphan_steps: Vec::new(),
         converged: BTreeMap::new(),
         replaced: BTreeSet::new(),
-        restarted: BTreeSet::new(),
+        restarted: BTreeMap::new(),
         service_create_steps: BTreeMap::new(),
     };
     planner.resource_steps = resources::plan_resources(
@@ -111,9 +113,13 @@ impl Planner<'_> {
         // A dependent stopped for a replaced dependency shows as a restart,
         // unless it is replaced itself.
         for change in &mut self.changes {
-            if self.restarted.contains(&change.name) && change.action == Action::NoOp {
+            let Some(causes) = self.restarted.get(&change.name) else {
+                continue;
+            };
+            if change.action == Action::NoOp {
                 change.action = Action::Restart;
                 change.reasons = vec![crate::plan::Reason::DependencyReplaced];
+                change.caused_by = causes.iter().cloned().collect();
             }
         }
         let summary = summarize(&self.changes);

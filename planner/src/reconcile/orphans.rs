@@ -68,6 +68,7 @@ impl Planner<'_> {
                 action: Action::Remove,
                 reasons: vec![reason],
                 diffs: Vec::new(),
+                caused_by: Vec::new(),
             });
         }
     }

@@ -21,9 +21,9 @@ pub(crate) struct ResolvedService {
     pub hash: String,
     /// The hash input with id tokens, when the hash is deferred to apply.
     pub deferred_hash_input: Option<serde_json::Value>,
-    /// Whether a referenced service gets a new container in this plan, so
-    /// every existing container of this service must be replaced too.
-    pub parent_replaced: bool,
+    /// Referenced services that get a new container in this plan, so every
+    /// existing container of this service must be replaced too.
+    pub replaced_parents: Vec<String>,
 }
 
 /// Rewrites the references of `service` against the containers the plan
@@ -36,13 +36,15 @@ pub(crate) fn resolve_references(
 ) -> ResolvedService {
     let mut resolved = service.clone();
     let mut deferred = false;
-    let mut parent_replaced = false;
+    let mut replaced_parents: Vec<String> = Vec::new();
     let mut resolve = |reference: &str| -> Option<String> {
         let first = converged
             .get(reference)
             .and_then(|containers| containers.iter().min_by(|a, b| a.name.cmp(&b.name)))?;
         if replaced.contains(reference) || first.id.is_none() {
-            parent_replaced = true;
+            if !replaced_parents.iter().any(|p| p == reference) {
+                replaced_parents.push(reference.to_string());
+            }
         }
         Some(match &first.id {
             Some(id) => id.clone(),
@@ -81,14 +83,14 @@ pub(crate) fn resolve_references(
             deferred_hash_input: Some(service_hash_input(&resolved)),
             service: resolved,
             hash: String::new(),
-            parent_replaced,
+            replaced_parents,
         }
     } else {
         ResolvedService {
             hash: service_config_hash(&resolved),
             service: resolved,
             deferred_hash_input: None,
-            parent_replaced,
+            replaced_parents,
         }
     }
 }

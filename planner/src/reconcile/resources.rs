@@ -178,6 +178,7 @@ fn plan_network(
         action: Action::Create,
         reasons: vec![Reason::Missing],
         diffs: Vec::new(),
+        caused_by: Vec::new(),
     });
     Ok(Some(id))
 }
@@ -261,6 +262,7 @@ fn plan_volume(
         action: Action::Create,
         reasons: vec![Reason::Missing],
         diffs: Vec::new(),
+        caused_by: Vec::new(),
     });
     Ok(Some(id))
 }

@@ -12,7 +12,7 @@ impl Planner<'_> {
         let containers = self.converged.get(name).cloned().unwrap_or_default();
         let to_start: Vec<_> = containers
             .iter()
-            .filter(|c| c.needs_start || c.needs_unpause || self.restarted.contains(&c.name))
+            .filter(|c| c.needs_start || c.needs_unpause || self.restarted.contains_key(&c.name))
             .collect();
         let service = &self.selection.services[name];
         // Without anything to start, waiting still matters when a

@@ -234,11 +234,23 @@ fn describe_reason(plan: &Plan, change: &ResourceChange, reason: Reason) -> Stri
         Reason::VolumeNotMounted => "a named volume of its service is not mounted".to_string(),
         Reason::Stopped => "it is stopped".to_string(),
         Reason::Paused => "it is paused".to_string(),
-        // NOTE: the plan does not record which dependency is replaced, so
-        // the dependency is not named here.
-        Reason::DependencyReplaced => {
-            "a dependency declared with restart: true is replaced".to_string()
-        }
+        Reason::DependencyReplaced => match change.caused_by.as_slice() {
+            [] => "a dependency declared with restart: true is replaced".to_string(),
+            [one] => format!("its dependency {one} is replaced (restart: true)"),
+            services => format!(
+                "its dependencies {} are replaced (restart: true)",
+                quoted_list(services)
+            ),
+        },
+        Reason::ReferenceReplaced => match change.caused_by.as_slice() {
+            [] => {
+                "a service it shares a namespace or volumes with gets a new container".to_string()
+            }
+            services => format!(
+                "it shares a namespace or volumes with {}, which gets a new container",
+                quoted_list(services)
+            ),
+        },
         Reason::Orphan => match &change.service {
             Some(service) => format!("orphan: no service {service} in the compose files"),
             None => "orphan: it belongs to no service of the compose files".to_string(),
@@ -432,5 +444,14 @@ mod tests {
             Some("3 containers and 1 network unchanged.")
         );
         assert_eq!(unchanged_line(&sample_plans::creates()), None);
+    }
+}
+
+/// Joins service names as `a`, `a and b`, `a, b and c`.
+fn quoted_list(names: &[String]) -> String {
+    match names {
+        [] => String::new(),
+        [only] => only.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
     }
 }

@@ -67,6 +67,7 @@ fn container(
         action,
         reasons,
         diffs: Vec::new(),
+        caused_by: Vec::new(),
     }
 }
 
@@ -79,6 +80,7 @@ fn network(address: &str, name: &str, action: Action, reasons: Vec<Reason>) -> R
         action,
         reasons,
         diffs: Vec::new(),
+        caused_by: Vec::new(),
     }
 }
 
