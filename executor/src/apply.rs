@@ -14,7 +14,7 @@ use futures_util::stream::FuturesUnordered;
 use crate::error::{ApplyError, ApplyFailure, StepError, StepFailure};
 use crate::observe::{ObserveRequest, observe};
 use crate::progress::{Progress, subject};
-use crate::steps::run_step;
+use crate::steps::{check_body, run_step};
 
 /// Default maximum number of steps in flight at once.
 pub const DEFAULT_PARALLELISM: usize = 4;
@@ -50,6 +50,11 @@ pub async fn apply(
     progress: &dyn Progress,
 ) -> Result<ApplyReport, ApplyError> {
     let graph = Graph::new(&plan.steps)?;
+    for step in &plan.steps {
+        check_body(&step.action).map_err(|error| ApplyError::InvalidPlan {
+            message: format!("step `{}`: {error}", step.id),
+        })?;
+    }
 
     let request = ObserveRequest::new(plan.project.clone(), plan.observed.clone());
     let snapshot = observe(docker, &request)

@@ -7,8 +7,8 @@ use std::time::Duration;
 use berth_planner::plan::{ContainerRef, StepAction};
 use bollard::Docker;
 use bollard::models::{
-    EndpointSettings, NetworkConnectRequest, NetworkCreateRequest, NetworkDisconnectRequest,
-    VolumeCreateRequest,
+    ContainerCreateBody, EndpointSettings, NetworkConnectRequest, NetworkCreateRequest,
+    NetworkDisconnectRequest, VolumeCreateRequest,
 };
 use bollard::query_parameters::{
     CreateContainerOptions, InspectNetworkOptions, RemoveContainerOptions, RemoveVolumeOptions,
@@ -21,6 +21,34 @@ use crate::wait::wait;
 
 /// Time a stop request may take beyond the container's stop timeout.
 const STOP_MARGIN: Duration = Duration::from_secs(60);
+
+/// Converts the engine body of a step to bollard's model without sending
+/// it, so that a body the client cannot send fails the apply before any
+/// step has changed the engine. Id tokens stay unresolved: they are
+/// strings either way.
+pub(crate) fn check_body(action: &StepAction) -> Result<(), StepError> {
+    match action {
+        StepAction::CreateNetwork { name, body } => {
+            convert_body::<NetworkCreateRequest>(&format!("network `{name}`"), body).map(drop)
+        }
+        StepAction::CreateVolume { name, body } => {
+            convert_body::<VolumeCreateRequest>(&format!("volume `{name}`"), body).map(drop)
+        }
+        StepAction::CreateContainer { name, body, .. } => {
+            convert_body::<ContainerCreateBody>(&format!("container `{name}`"), body.as_ref())
+                .map(drop)
+        }
+        StepAction::ConnectNetwork {
+            container,
+            network,
+            endpoint,
+        } => {
+            let subject = format!("endpoint of `{container}` on network `{network}`");
+            convert_body::<EndpointSettings>(&subject, endpoint).map(drop)
+        }
+        _ => Ok(()),
+    }
+}
 
 /// Runs one step against the engine.
 pub(crate) async fn run_step(docker: &Docker, action: &StepAction) -> Result<(), StepError> {
@@ -211,5 +239,40 @@ async fn create_network(
             format!("create network `{name}`"),
             &error,
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use berth_planner::engine_body::ContainerBody;
+
+    use super::*;
+
+    fn create(body: ContainerBody) -> StepAction {
+        StepAction::CreateContainer {
+            name: "p-web-1".to_owned(),
+            body: Box::new(body),
+            hash_input: None,
+        }
+    }
+
+    #[test]
+    fn check_body_accepts_plain_container() {
+        let body = ContainerBody {
+            image: "local/busybox:test".to_owned(),
+            ..ContainerBody::default()
+        };
+        assert!(check_body(&create(body)).is_ok());
+    }
+
+    #[test]
+    fn check_body_rejects_container_mac_address() {
+        let body = ContainerBody {
+            image: "local/busybox:test".to_owned(),
+            mac_address: Some("02:42:ac:11:00:02".to_owned()),
+            ..ContainerBody::default()
+        };
+        let error = check_body(&create(body)).unwrap_err().to_string();
+        assert!(error.contains("`MacAddress`"), "{error}");
     }
 }
