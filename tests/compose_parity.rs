@@ -12,216 +12,27 @@
 //! - for cases using fields berth does not support yet, berth must fail
 //!   with a "not supported" error naming the field.
 //!
-//! The corpus folder is `BERTH_ORACLE_CORPUS`, by default
-//! `shared/reference/oracle/corpus` beside the repository. Without it the
-//! test prints that it is absent and passes. The test needs the test engine
-//! (for `create`) and `BERTH_COMPOSE`, and follows the harness rules when
-//! they are missing.
+//! Without the corpus the test prints that it is absent and passes. It
+//! needs the test engine (for `create`) and `BERTH_COMPOSE`, and follows
+//! the harness rules when they are missing.
 
 #[path = "support/mod.rs"]
 mod support;
 
+#[path = "corpus_util/mod.rs"]
+mod corpus_util;
+
 use std::collections::BTreeMap;
-use std::ffi::OsStr;
-use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
+use corpus_util::{Case, Live, Prerequisites, UNSUPPORTED, for_each_case, parse_json};
 use serde_json::Value;
-use support::{Engine, TestProject, describe, run, stderr_text};
-
-/// Cases whose compose file uses fields berth does not support yet, with
-/// the fields; berth's error must name one of them. This is the same
-/// judgement as the loader's own corpus test: a field is listed when
-/// berth cannot honour it on the engine, and it leaves the list when the
-/// loader learns it (the test then fails, to keep the list honest).
-const UNSUPPORTED: &[(&str, &[&str])] = &[
-    ("22", &["uts", "userns_mode"]),
-    ("23", &["external_links"]),
-    ("29", &["sysctls"]),
-    ("30", &["logging"]),
-    ("31", &["secrets", "configs"]),
-    ("35", &["build"]),
-    ("36", &["build"]),
-    ("43", &["mem_limit", "cpus"]),
-    (
-        "53",
-        &[
-            "mem_limit",
-            "mem_reservation",
-            "memswap_limit",
-            "cpus",
-            "cpu_shares",
-            "blkio_config",
-        ],
-    ),
-    (
-        "54",
-        &["devices", "group_add", "cgroup", "runtime", "isolation"],
-    ),
-    ("58", &["develop"]),
-    ("59", &["post_start", "pre_stop"]),
-    ("60", &["label_file", "annotations", "gpus"]),
-    ("64", &["cpus", "cpu_period"]),
-];
-
-/// How many cases run at once; each one starts a few short processes.
-const WORKERS: usize = 4;
+use support::{Engine, describe, stderr_text};
 
 const HASH_LABEL: &str = "com.docker.compose.config-hash";
 
-fn corpus_dir() -> PathBuf {
-    match std::env::var_os("BERTH_ORACLE_CORPUS") {
-        Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/reference/oracle/corpus"),
-    }
-}
-
-/// One corpus case: its two-digit number and its folder.
-struct Case {
-    number: String,
-    source: PathBuf,
-}
-
-impl Case {
-    fn folder_name(&self) -> String {
-        self.source
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default()
-    }
-}
-
-fn list_cases(dir: &Path) -> Option<Vec<Case>> {
-    let entries = fs::read_dir(dir).ok()?;
-    let mut cases: Vec<Case> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_dir())
-        .map(|source| {
-            let name = source.file_name().unwrap_or_default().to_string_lossy();
-            let number = name.get(..2).unwrap_or_default().to_owned();
-            Case { number, source }
-        })
-        .collect();
-    cases.sort_by(|a, b| a.source.cmp(&b.source));
-    Some(cases)
-}
-
-/// What a case puts on the command line (`args.txt`, one argument a line)
-/// and into the otherwise empty environment (`env.txt`).
-struct Inputs {
-    args: Vec<String>,
-    env: Vec<(String, String)>,
-}
-
-fn read_inputs(dir: &Path) -> Inputs {
-    let args = fs::read_to_string(dir.join("args.txt"))
-        .unwrap_or_default()
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(str::to_owned)
-        .collect();
-    let env = fs::read_to_string(dir.join("env.txt"))
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect();
-    Inputs { args, env }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap_or_else(|e| panic!("create {}: {e}", to.display()));
-    let entries = fs::read_dir(from).unwrap_or_else(|e| panic!("read {}: {e}", from.display()));
-    for entry in entries {
-        let entry = entry.expect("directory entry");
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            fs::copy(entry.path(), &target)
-                .unwrap_or_else(|e| panic!("copy {}: {e}", entry.path().display()));
-        }
-    }
-}
-
-/// The live copy of one case: a project of its own, named uniquely so that
-/// concurrent runs do not meet, with the case's files in its folder.
-struct Live {
-    project: TestProject,
-    inputs: Inputs,
-}
-
-impl Live {
-    /// `PROGRAM -p NAME ARGS` in the case folder, with only the case's
-    /// environment (plus the test engine's address when `engine` is set).
-    fn command<S: AsRef<OsStr>>(&self, program: &Path, args: &[S], engine: bool) -> Command {
-        let mut cmd = Command::new(program);
-        cmd.env_clear()
-            .envs(self.inputs.env.iter().map(|(k, v)| (k, v)))
-            .current_dir(self.project.dir())
-            .arg("-p")
-            .arg(self.project.name())
-            .args(args);
-        if engine {
-            cmd.env("DOCKER_HOST", &self.project.engine().host);
-        }
-        cmd
-    }
-
-    fn compose<S: AsRef<OsStr>>(&self, args: &[S], engine: bool) -> Output {
-        run(&mut self.command(&self.project.engine().compose, args, engine))
-    }
-
-    fn berth<S: AsRef<OsStr>>(&self, args: &[S], engine: bool) -> Output {
-        run(&mut self.command(Path::new(env!("CARGO_BIN_EXE_berth")), args, engine))
-    }
-
-    fn has(&self, file: &str) -> bool {
-        self.project.dir().join(file).exists()
-    }
-
-    /// The case's arguments followed by `rest`.
-    fn with_args(&self, rest: &[&str]) -> Vec<String> {
-        let mut args = self.inputs.args.clone();
-        args.extend(rest.iter().map(|s| s.to_string()));
-        args
-    }
-
-    /// The case's arguments with `create-override.yaml` added as the last
-    /// `-f` file, followed by `rest`. Without `-f` in `args.txt` the
-    /// default files are named explicitly first, because naming any file
-    /// turns off the default lookup.
-    fn create_args(&self, rest: &[&str]) -> Vec<String> {
-        let mut args = Vec::new();
-        let names_files = self.inputs.args.iter().any(|a| a == "-f" || a == "--file");
-        if !names_files {
-            for default in ["compose.yaml", "compose.override.yaml"] {
-                if self.has(default) {
-                    args.extend(["-f".to_owned(), default.to_owned()]);
-                }
-            }
-        }
-        args.extend(self.inputs.args.iter().cloned());
-        if self.has("create-override.yaml") {
-            args.extend(["-f".to_owned(), "create-override.yaml".to_owned()]);
-        }
-        args.extend(rest.iter().map(|s| s.to_string()));
-        args
-    }
-}
-
 /// Checks one case; on success returns what was compared.
 fn check_case(engine: &Engine, case: &Case) -> Result<String, String> {
-    let project = TestProject::new(engine);
-    copy_dir(&case.source, project.dir());
-    let live = Live {
-        inputs: read_inputs(project.dir()),
-        project,
-    };
+    let live = Live::new(engine, case);
     let unsupported = UNSUPPORTED.iter().find(|(n, _)| *n == case.number);
     if let Some((_, fields)) = unsupported {
         check_unsupported(&live, fields)
@@ -295,11 +106,6 @@ fn check_config(live: &Live) -> Result<Value, String> {
         ));
     }
     Ok(expected)
-}
-
-fn parse_json(out: &Output, what: &str) -> Result<Value, String> {
-    serde_json::from_slice(&out.stdout)
-        .map_err(|e| format!("{what}: invalid JSON ({e})\n{}", describe(what, out)))
 }
 
 /// A unified diff of two JSON values, pretty-printed, Compose first.
@@ -487,123 +293,7 @@ fn compare_labels(
     ))
 }
 
-/// What a case expects the engine to hold before `create`: external
-/// networks and volumes, and images other than the test image. The
-/// missing ones are made for the run and removed after it.
-// NOTE: they have fixed names, so two runs of this test at the same time
-// on one engine can still disturb each other on those cases.
-struct Prerequisites {
-    networks: Vec<String>,
-    volumes: Vec<String>,
-    images: Vec<String>,
-}
-
-impl Prerequisites {
-    fn create(live: &Live, model: &Value) -> Prerequisites {
-        let external = |kind: &str| -> Vec<String> {
-            let Some(map) = model[kind].as_object() else {
-                return Vec::new();
-            };
-            map.values()
-                .filter(|v| v["external"] == true)
-                .filter_map(|v| v["name"].as_str().map(str::to_owned))
-                .collect()
-        };
-        let images: Vec<String> = model["services"]
-            .as_object()
-            .into_iter()
-            .flat_map(|services| services.values())
-            .filter_map(|service| service["image"].as_str().map(str::to_owned))
-            .collect();
-        let missing = |kind: &str, name: &str| {
-            !live
-                .project
-                .docker(&[kind, "inspect", name])
-                .status
-                .success()
-        };
-        let mut made = Prerequisites {
-            networks: Vec::new(),
-            volumes: Vec::new(),
-            images: Vec::new(),
-        };
-        for name in external("networks") {
-            if missing("network", &name) {
-                live.project.docker(&["network", "create", &name]);
-                made.networks.push(name);
-            }
-        }
-        for name in external("volumes") {
-            if missing("volume", &name) {
-                live.project.docker(&["volume", "create", &name]);
-                made.volumes.push(name);
-            }
-        }
-        // The hashes do not depend on the image's content, so any other
-        // tag the corpus names can be the offline test image.
-        for name in images {
-            if missing("image", &name) && !made.images.contains(&name) {
-                live.project.docker(&["tag", support::BUSYBOX_IMAGE, &name]);
-                made.images.push(name);
-            }
-        }
-        made
-    }
-
-    fn remove(&self, live: &Live) {
-        for name in &self.networks {
-            live.project.docker(&["network", "rm", name]);
-        }
-        for name in &self.volumes {
-            live.project.docker(&["volume", "rm", name]);
-        }
-        for name in &self.images {
-            live.project.docker(&["rmi", name]);
-        }
-    }
-}
-
 #[test]
 fn corpus_matches_compose() {
-    let dir = corpus_dir();
-    let Some(cases) = list_cases(&dir) else {
-        println!(
-            "note: the oracle corpus is absent ({}); nothing to compare",
-            dir.display()
-        );
-        return;
-    };
-    let engine = require_engine!();
-
-    let next = AtomicUsize::new(0);
-    let results: Mutex<BTreeMap<String, Result<String, String>>> = Mutex::new(BTreeMap::new());
-    std::thread::scope(|scope| {
-        for _ in 0..WORKERS {
-            scope.spawn(|| {
-                while let Some(case) = cases.get(next.fetch_add(1, Ordering::Relaxed)) {
-                    let outcome = check_case(&engine, case);
-                    let mut results = results.lock().unwrap_or_else(|e| e.into_inner());
-                    results.insert(case.folder_name(), outcome);
-                }
-            });
-        }
-    });
-
-    let results = results.into_inner().unwrap_or_else(|e| e.into_inner());
-    let mut failures = Vec::new();
-    for (folder, outcome) in &results {
-        match outcome {
-            Ok(compared) => println!("ok   {folder}: {compared}"),
-            Err(message) => {
-                println!("FAIL {folder}: {message}\n");
-                failures.push(folder.as_str());
-            }
-        }
-    }
-    assert!(
-        !results.is_empty(),
-        "the corpus folder {} holds no cases",
-        dir.display()
-    );
-    assert!(failures.is_empty(), "cases that differ: {failures:?}");
+    for_each_case(check_case);
 }
