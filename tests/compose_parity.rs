@@ -69,7 +69,7 @@ fn check_unsupported(live: &Live, fields: &[&str]) -> Result<String, String> {
     let berth = live.berth(&args, false);
     if berth.status.success() {
         return Err(format!(
-            "berth now loads this case: move it out of the unsupported list ({})",
+            "berth now loads this case: remove it from UNSUPPORTED in tests/corpus_util/mod.rs ({})",
             fields.join(", ")
         ));
     }
