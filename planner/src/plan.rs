@@ -128,6 +128,9 @@ pub enum Reason {
     NetworkDisconnected,
     /// A named volume of the service is not mounted on the container.
     VolumeNotMounted,
+    /// The container's name is not the one the model gives it, as after a
+    /// replacement that was interrupted before its rename.
+    UnexpectedName,
     /// The container is stopped.
     Stopped,
     /// The container is paused.

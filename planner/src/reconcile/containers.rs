@@ -1,7 +1,7 @@
 //! The create phase for one service: which containers to keep, replace,
 //! create and remove, in the order Docker Compose 2.40.3 converges them.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use tracing::debug;
 
@@ -67,6 +67,7 @@ impl Planner<'_> {
         let mut verdicts: BTreeMap<String, Verdict> = BTreeMap::new();
         for container in &observed {
             let verdict = self.judge(
+                name,
                 container,
                 service,
                 &resolved,
@@ -89,12 +90,23 @@ impl Planner<'_> {
             )
         });
 
+        // Keep the first `expected` containers, one per number: an
+        // interrupted replacement can leave two containers with the same
+        // number, and only one of them can take the final name.
         let keep = usize::try_from(expected).unwrap_or(usize::MAX);
-        let mut finals = Vec::new();
-        for container in observed.iter().skip(keep) {
-            self.plan_scale_down(name, container);
+        let mut kept: Vec<&ObservedContainer> = Vec::new();
+        let mut numbers = BTreeSet::new();
+        for container in &observed {
+            let unique = number_of(container).is_none_or(|number| !numbers.contains(&number));
+            if kept.len() < keep && unique {
+                numbers.extend(number_of(container));
+                kept.push(container);
+            } else {
+                self.plan_scale_down(name, container);
+            }
         }
-        for container in observed.iter().take(keep) {
+        let mut finals = Vec::new();
+        for container in kept {
             let verdict = verdicts.remove(&container.id).unwrap_or(Verdict {
                 obsolete: false,
                 reasons: Vec::new(),
@@ -173,6 +185,7 @@ impl Planner<'_> {
 
     fn judge(
         &self,
+        name: &str,
         container: &ObservedContainer,
         service: &Service,
         resolved: &ResolvedService,
@@ -195,6 +208,11 @@ impl Planner<'_> {
         }
         if !self.named_volumes_mounted(container, service) {
             reasons.push(Reason::VolumeNotMounted);
+        }
+        if let Some(number) = number_of(container)
+            && container.name != container_name(&self.project.name, name, service, number)
+        {
+            reasons.push(Reason::UnexpectedName);
         }
         match strategy {
             RecreateStrategy::Diverged => {}

@@ -41,10 +41,9 @@ pub(crate) fn resolve_references(
         let first = converged
             .get(reference)
             .and_then(|containers| containers.iter().min_by(|a, b| a.name.cmp(&b.name)))?;
-        if replaced.contains(reference) || first.id.is_none() {
-            if !replaced_parents.iter().any(|p| p == reference) {
-                replaced_parents.push(reference.to_string());
-            }
+        let new_container = replaced.contains(reference) || first.id.is_none();
+        if new_container && !replaced_parents.iter().any(|p| p == reference) {
+            replaced_parents.push(reference.to_string());
         }
         Some(match &first.id {
             Some(id) => id.clone(),

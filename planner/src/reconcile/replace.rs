@@ -92,7 +92,7 @@ impl Planner<'_> {
             ));
         }
         let remove = self.steps.create_phase(
-            format!("container.remove:{final_name}"),
+            format!("container.remove:{}", old.name),
             remove_after,
             StepAction::RemoveContainer {
                 container: reference,
@@ -101,9 +101,16 @@ impl Planner<'_> {
         );
         // Dependents are created once the replacement holds its final
         // name, so that a reference to that name finds the new container.
+        // The final name must be free: another container that holds it
+        // (left by an interrupted replacement) is removed first.
+        let mut rename_after = vec![remove];
+        let holder_removal = format!("container.remove:{final_name}");
+        if old.name != final_name && self.steps.contains(&holder_removal) {
+            rename_after.push(holder_removal);
+        }
         let rename = self.steps.create_phase(
             format!("container.rename:{final_name}"),
-            vec![remove],
+            rename_after,
             StepAction::RenameContainer {
                 container: ContainerRef {
                     name: temporary,

@@ -232,6 +232,10 @@ fn describe_reason(plan: &Plan, change: &ResourceChange, reason: Reason) -> Stri
             "it is not attached to every network of its service".to_string()
         }
         Reason::VolumeNotMounted => "a named volume of its service is not mounted".to_string(),
+        Reason::UnexpectedName => {
+            "its name is not the one the compose files give it (a replacement was interrupted)"
+                .to_string()
+        }
         Reason::Stopped => "it is stopped".to_string(),
         Reason::Paused => "it is paused".to_string(),
         Reason::DependencyReplaced => match change.caused_by.as_slice() {
@@ -388,6 +392,15 @@ fn finish(text: &str) -> String {
     out
 }
 
+/// Joins service names as `a`, `a and b`, `a, b and c`.
+fn quoted_list(names: &[String]) -> String {
+    match names {
+        [] => String::new(),
+        [only] => only.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -444,14 +457,5 @@ mod tests {
             Some("3 containers and 1 network unchanged.")
         );
         assert_eq!(unchanged_line(&sample_plans::creates()), None);
-    }
-}
-
-/// Joins service names as `a`, `a and b`, `a, b and c`.
-fn quoted_list(names: &[String]) -> String {
-    match names {
-        [] => String::new(),
-        [only] => only.clone(),
-        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
     }
 }
