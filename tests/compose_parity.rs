@@ -58,32 +58,53 @@ fn check_invalid(live: &Live) -> Result<String, String> {
     Ok("both reject it".to_owned())
 }
 
-/// Compose accepts the case; berth rejects it, saying which field it does
-/// not support.
+/// Compose accepts the case; berth rejects it with a "not supported" error
+/// naming one of the fields. berth may reject it when loading (then
+/// `config` fails), or load the model and reject it when planning the
+/// containers (then `config` must match Compose's and `plan` fails).
 fn check_unsupported(live: &Live, fields: &[&str]) -> Result<String, String> {
     let args = live.with_args(&["config", "--format", "json"]);
     let compose = live.compose(&args, false);
     if !compose.status.success() {
         return Err(describe("compose config", &compose));
     }
-    let berth = live.berth(&args, false);
-    if berth.status.success() {
-        return Err(format!(
-            "berth now loads this case: remove it from UNSUPPORTED in tests/corpus_util/mod.rs ({})",
+    let config = live.berth(&args, false);
+    if !config.status.success() {
+        check_not_supported(&config, fields)?;
+        return Ok(format!(
+            "berth config: not supported: {}",
             fields.join(", ")
         ));
     }
-    let stderr = stderr_text(&berth);
+    check_config(live)?;
+    let plan = live.berth(&live.create_args(&["plan"]), true);
+    if plan.status.success() {
+        return Err(format!(
+            "berth now plans this case: remove it from UNSUPPORTED in tests/corpus_util/mod.rs ({})",
+            fields.join(", ")
+        ));
+    }
+    check_not_supported(&plan, fields)?;
+    Ok(format!(
+        "config; berth plan: not supported: {}",
+        fields.join(", ")
+    ))
+}
+
+/// Checks that a failed berth command said "not supported" and named one
+/// of `fields`.
+fn check_not_supported(out: &std::process::Output, fields: &[&str]) -> Result<(), String> {
+    let stderr = stderr_text(out);
     if !stderr.contains("not supported") {
-        return Err(describe("berth error without \"not supported\"", &berth));
+        return Err(describe("berth error without \"not supported\"", out));
     }
     if !fields.iter().any(|field| stderr.contains(field)) {
         return Err(describe(
             &format!("berth error names none of {fields:?}"),
-            &berth,
+            out,
         ));
     }
-    Ok(format!("not supported by berth: {}", fields.join(", ")))
+    Ok(())
 }
 
 /// Compares `config --format json` of both; returns Compose's model.
