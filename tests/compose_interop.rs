@@ -30,9 +30,16 @@ const CANNOT_RUN: &[(&str, &str)] = &[
         "34",
         "berth's engine client has no container-level MacAddress field for mac_address",
     ),
+    (
+        "36",
+        "Compose imports a build cache from a registry, which is out of reach",
+    ),
+    ("53", "the blkio_config device /dev/sda does not exist"),
+    ("54", "the image has no group `users` for group_add"),
+    ("60", "the engine has no GPU device driver"),
 ];
 
-/// Why a case is not brought up, if it is not.
+/// Returns why a case is not brought up, or `None` when it is.
 fn skip_reason(live: &Live, case: &Case) -> Option<String> {
     if let Some((_, reason)) = CANNOT_RUN.iter().find(|(n, _)| *n == case.number) {
         return Some((*reason).to_owned());
@@ -54,8 +61,8 @@ fn skip_reason(live: &Live, case: &Case) -> Option<String> {
         .map(|(_, reason)| (*reason).to_owned())
 }
 
-/// Whether a service publishes a port on the host: tests leave the host's
-/// ports alone.
+/// Returns whether any service publishes a port on the host. Such cases
+/// are skipped, because tests leave the host's ports alone.
 fn publishes_ports(model: &Value) -> bool {
     let Some(services) = model["services"].as_object() else {
         return false;
@@ -83,9 +90,9 @@ fn check_case(engine: &Engine, case: &Case) -> Result<String, String> {
 
     let prerequisites = Prerequisites::create(&live, &model);
     let outcome = compose_then_berth(&live).and_then(|started| {
-        let kept = berth_then_compose(&live)?;
+        let unchanged = berth_then_compose(&live)?;
         Ok(format!(
-            "berth starts {started} exited containers; compose keeps {kept}"
+            "berth starts {started} exited containers; compose keeps {unchanged}"
         ))
     });
     prerequisites.remove(&live);

@@ -91,8 +91,8 @@ fn check_unsupported(live: &Live, fields: &[&str]) -> Result<String, String> {
     ))
 }
 
-/// Checks that a failed berth command said "not supported" and named one
-/// of `fields`.
+/// Checks that the error output of a failed berth command contains "not
+/// supported" and names one of `fields`.
 fn check_not_supported(out: &std::process::Output, fields: &[&str]) -> Result<(), String> {
     let stderr = stderr_text(out);
     if !stderr.contains("not supported") {
@@ -129,7 +129,8 @@ fn check_config(live: &Live) -> Result<Value, String> {
     Ok(expected)
 }
 
-/// A unified diff of two JSON values, pretty-printed, Compose first.
+/// Renders a unified diff of two JSON values, pretty-printed, Compose
+/// first.
 fn json_diff(expected: &Value, actual: &Value) -> String {
     let expected = serde_json::to_string_pretty(expected).unwrap_or_default();
     let actual = serde_json::to_string_pretty(actual).unwrap_or_default();
@@ -144,15 +145,17 @@ fn json_diff(expected: &Value, actual: &Value) -> String {
 fn check_hashes(live: &Live, compose_model: &Value) -> Result<String, String> {
     let expect_create_error = live.has("create-error.txt");
     let prerequisites = Prerequisites::create(live, compose_model);
+
     // Planned before the project exists, so every network and volume has a
     // create step carrying its labels.
     let plan = live.berth(&live.create_args(&["plan"]), true);
     let create = live.compose(&live.create_args(&["create", "--pull", "never"]), true);
     let created = read_labels(live);
     // Removes the containers right away, so an interrupted run leaves
-    // little behind; the project's drop removes what remains.
+    // little behind. The project's drop removes what remains.
     let down = live.compose(&live.create_args(&["down", "-v", "-t", "0"]), true);
     prerequisites.remove(live);
+
     if expect_create_error {
         // Compose fails at create on this engine (a feature it lacks or a
         // conflict it rejects), so there are no labels to compare.
@@ -167,8 +170,10 @@ fn check_hashes(live: &Live, compose_model: &Value) -> Result<String, String> {
     if !down.status.success() {
         return Err(describe("compose down -v", &down));
     }
+
     let created = created?;
     let compared = compare_service_hashes(live, compose_model, &created.services)?;
+
     if !plan.status.success() {
         return Err(describe("berth plan", &plan));
     }
@@ -230,7 +235,7 @@ fn list_labels(
     Ok(labels)
 }
 
-/// A service whose hash Compose computes with the ids of other containers
+/// Returns whether Compose computes the service's hash with the ids of other containers
 /// (`volumes_from`, `service:` in `network_mode`, `ipc` or `pid`). berth
 /// resolves those ids when it creates the container, so `config --hash`
 /// cannot show them.

@@ -112,7 +112,7 @@ fn compose_keeps_berth_containers() {
     );
 }
 
-/// The shop: a store with a healthcheck and data in an anonymous volume, a
+/// Returns the shop's compose file: a store with a healthcheck and data in an anonymous volume, a
 /// one-shot migration that waits for it, two api replicas that wait for the
 /// migration, and a poller that restarts with the store.
 fn shop(store_mode: &str) -> String {

@@ -16,8 +16,8 @@ use support::{
     BUSYBOX_IMAGE, HC_IMAGE, TestProject, assert_failure, assert_success, describe, stderr_text,
 };
 
-/// A failed dependency must end the apply quickly; the harness' own
-/// command timeout is much longer.
+/// A failed dependency must end the apply quickly, well before the
+/// harness' own command timeout.
 const FAILURE_DEADLINE: Duration = Duration::from_secs(60);
 
 #[test]

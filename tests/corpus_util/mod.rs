@@ -1,7 +1,7 @@
 //! Helpers for the tests that run the real Docker Compose and berth on
-//! the cases of the oracle corpus: finding the cases, copying one into a
-//! project of its own, running both tools on it with only the case's
-//! environment, and running all cases in parallel.
+//! the cases of the oracle corpus. They find the cases, copy one into a
+//! project of its own, run both tools on it with only the case's
+//! environment, and run all cases in parallel.
 //!
 //! The corpus folder is `BERTH_ORACLE_CORPUS`, by default
 //! `shared/reference/oracle/corpus` beside the repository. Include this
@@ -30,10 +30,10 @@ use serde_json::Value;
 use crate::support::{BUSYBOX_IMAGE, Engine, TestProject, describe, run};
 
 /// Cases whose compose file uses fields berth does not support yet, with
-/// the fields; berth's error must name one of them. This is the same
-/// judgement as the loader's own corpus test: a field is listed when
-/// berth cannot honour it on the engine, and it leaves the list when the
-/// loader learns it (the test then fails, to keep the list honest).
+/// the fields. berth's error must name one of them. The judgement is the
+/// same as in the loader's own corpus test: a field is listed while berth
+/// cannot honour it on the engine. A listed case that berth plans fails
+/// the test, so that the list is kept current.
 pub const UNSUPPORTED: &[(&str, &[&str])] = &[
     ("22", &["uts", "userns_mode"]),
     ("23", &["external_links"]),
@@ -64,7 +64,7 @@ pub const UNSUPPORTED: &[(&str, &[&str])] = &[
     ("64", &["cpus", "cpu_period"]),
 ];
 
-/// How many cases run at once; each one starts a few short processes.
+/// How many cases run at once. Each one starts a few short processes.
 const WORKERS: usize = 4;
 
 pub fn corpus_dir() -> PathBuf {
@@ -189,14 +189,14 @@ impl Live {
         self.project.dir().join(file).exists()
     }
 
-    /// The case's arguments followed by `rest`.
+    /// Returns the case's arguments followed by `rest`.
     pub fn with_args(&self, rest: &[&str]) -> Vec<String> {
         let mut args = self.inputs.args.clone();
         args.extend(rest.iter().map(|s| s.to_string()));
         args
     }
 
-    /// The case's arguments with `create-override.yaml` added as the last
+    /// Returns the case's arguments with `create-override.yaml` added as the last
     /// `-f` file, followed by `rest`. Without `-f` in `args.txt` the
     /// default files are named explicitly first, because naming any file
     /// turns off the default lookup.
@@ -219,14 +219,14 @@ impl Live {
     }
 }
 
-pub fn parse_json(out: &Output, what: &str) -> Result<Value, String> {
+pub fn parse_json(out: &Output, command: &str) -> Result<Value, String> {
     serde_json::from_slice(&out.stdout)
-        .map_err(|e| format!("{what}: invalid JSON ({e})\n{}", describe(what, out)))
+        .map_err(|e| format!("{command}: invalid JSON ({e})\n{}", describe(command, out)))
 }
 
 /// What a case expects the engine to hold before `create`: external
 /// networks and volumes, and images other than the test image. The
-/// missing ones are made for the run and removed after it.
+/// missing ones are prepared for the run and removed after it.
 // NOTE: they have fixed names, so two runs of this test at the same time
 // on one engine can still disturb each other on those cases.
 pub struct Prerequisites {
@@ -259,7 +259,7 @@ impl Prerequisites {
                 .status
                 .success()
         };
-        let mut made = Prerequisites {
+        let mut prepared = Prerequisites {
             networks: Vec::new(),
             volumes: Vec::new(),
             images: Vec::new(),
@@ -267,24 +267,24 @@ impl Prerequisites {
         for name in external("networks") {
             if missing("network", &name) {
                 live.project.docker(&["network", "create", &name]);
-                made.networks.push(name);
+                prepared.networks.push(name);
             }
         }
         for name in external("volumes") {
             if missing("volume", &name) {
                 live.project.docker(&["volume", "create", &name]);
-                made.volumes.push(name);
+                prepared.volumes.push(name);
             }
         }
         // The hashes do not depend on the image's content, so any other
         // tag the corpus names can be the offline test image.
         for name in images {
-            if missing("image", &name) && !made.images.contains(&name) {
+            if missing("image", &name) && !prepared.images.contains(&name) {
                 live.project.docker(&["tag", BUSYBOX_IMAGE, &name]);
-                made.images.push(name);
+                prepared.images.push(name);
             }
         }
-        made
+        prepared
     }
 
     pub fn remove(&self, live: &Live) {
@@ -302,8 +302,8 @@ impl Prerequisites {
 
 /// Runs `check` on every case, a few at a time, prints one line per case
 /// and fails the test if any check failed. Passes with a note when the
-/// corpus is absent; skips or fails like every engine test when there is
-/// no test engine.
+/// corpus is absent. Without a test engine it skips or fails like every
+/// engine test.
 pub fn for_each_case<F>(check: F)
 where
     F: Fn(&Engine, &Case) -> Result<String, String> + Sync,

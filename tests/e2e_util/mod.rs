@@ -30,7 +30,7 @@ pub const STALE_PLAN: i32 = 3;
 
 /// One `berth plan --detailed-exitcode` run.
 pub struct Planned {
-    /// The exit code (0 or 2; the run fails the test otherwise).
+    /// The exit code: 0 or 2, because any other code fails the test.
     pub code: i32,
     /// The plan, parsed from stdout.
     pub json: Value,
@@ -41,7 +41,7 @@ pub struct Planned {
 }
 
 impl Planned {
-    /// The resource change of a container, looked up by container name.
+    /// Returns the resource change of a container, looked up by container name.
     pub fn change(&self, container: &str) -> &Value {
         self.changes()
             .iter()
@@ -49,7 +49,7 @@ impl Planned {
             .unwrap_or_else(|| panic!("the plan has no change for {container}:\n{}", self.pretty()))
     }
 
-    /// The action planned for a container (`create`, `replace`, `no_op`...).
+    /// Returns the action planned for a container (`create`, `replace`, `no_op`...).
     pub fn action(&self, container: &str) -> String {
         self.change(container)["action"]
             .as_str()
@@ -65,7 +65,7 @@ impl Planned {
         self.json["steps"].as_array().map_or(&[], Vec::as_slice)
     }
 
-    /// The plan as indented JSON, for failure messages.
+    /// Renders the plan as indented JSON, for failure messages.
     pub fn pretty(&self) -> String {
         serde_json::to_string_pretty(&self.json).unwrap_or_default()
     }
@@ -111,7 +111,7 @@ pub fn apply(project: &TestProject, planned: &Planned) -> Output {
     output
 }
 
-/// Plans and applies, expecting changes; returns the applied plan.
+/// Plans and applies, expecting changes, and returns the applied plan.
 pub fn converge(project: &TestProject) -> Planned {
     let planned = plan(project, &[]);
     assert_eq!(
@@ -141,12 +141,12 @@ pub fn assert_converged(project: &TestProject) {
     );
 }
 
-/// The container name Compose gives replica `n` of `service`.
+/// Returns the container name Compose gives replica `n` of `service`.
 pub fn container_name(project: &TestProject, service: &str, n: u32) -> String {
     format!("{}-{service}-{n}", project.name())
 }
 
-/// The full id of a container.
+/// Returns the full id of a container.
 pub fn container_id(project: &TestProject, name: &str) -> String {
     project.inspect_container(name)["Id"]
         .as_str()
@@ -154,7 +154,7 @@ pub fn container_id(project: &TestProject, name: &str) -> String {
         .to_owned()
 }
 
-/// The `State.Status` of a container (`running`, `created`, `exited`...).
+/// Returns the `State.Status` of a container (`running`, `created`, `exited`...).
 pub fn status(project: &TestProject, name: &str) -> String {
     project.inspect_container(name)["State"]["Status"]
         .as_str()
@@ -162,7 +162,8 @@ pub fn status(project: &TestProject, name: &str) -> String {
         .to_owned()
 }
 
-/// The `State.StartedAt` of a container; it changes on every start.
+/// Returns the `State.StartedAt` of a container, which changes on every
+/// start.
 pub fn started_at(project: &TestProject, name: &str) -> String {
     project.inspect_container(name)["State"]["StartedAt"]
         .as_str()
@@ -170,8 +171,8 @@ pub fn started_at(project: &TestProject, name: &str) -> String {
         .to_owned()
 }
 
-/// The ids of the project's containers by name (`docker compose ps`
-/// identity), to compare before and after a command.
+/// Lists the project's containers with their ids, sorted by name, to
+/// compare before and after a command.
 pub fn ids_by_name(project: &TestProject) -> Vec<(String, String)> {
     project
         .container_names()
@@ -190,7 +191,7 @@ pub fn exec_sh(project: &TestProject, container: &str, script: &str) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// The names of the anonymous volumes mounted by a container.
+/// Lists the anonymous volumes mounted by a container.
 pub fn anonymous_volumes(project: &TestProject, container: &str) -> Vec<String> {
     let inspected = project.inspect_container(container);
     let mounts = inspected["Mounts"].as_array().cloned().unwrap_or_default();
@@ -229,7 +230,7 @@ impl VolumeCleanup {
         names.extend(volumes);
     }
 
-    /// The tracked volume names.
+    /// Returns the tracked volume names.
     pub fn names(&self) -> Vec<String> {
         self.names.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
