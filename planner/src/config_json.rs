@@ -15,11 +15,32 @@ pub fn render_config_json(project: &Project) -> String {
     // Extensions come last: Compose prints top-level keys in name order and
     // every other top-level key sorts before `x-`.
     if let Value::Object(map) = &mut value {
+        strip_unprinted(map);
         for (key, extension) in &project.extensions {
             map.insert(key.clone(), extension.clone());
         }
     }
     go_json_indented(&escape_dollars(value), "  ")
+}
+
+/// Removes what the model keeps but `config` does not print: the label
+/// files of a service, already merged into its labels, and the content of
+/// secrets.
+fn strip_unprinted(map: &mut serde_json::Map<String, Value>) {
+    if let Some(Value::Object(services)) = map.get_mut("services") {
+        for service in services.values_mut() {
+            if let Value::Object(service) = service {
+                service.shift_remove("label_file");
+            }
+        }
+    }
+    if let Some(Value::Object(secrets)) = map.get_mut("secrets") {
+        for secret in secrets.values_mut() {
+            if let Value::Object(secret) = secret {
+                secret.shift_remove("content");
+            }
+        }
+    }
 }
 
 fn escape_dollars(value: Value) -> Value {

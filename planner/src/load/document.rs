@@ -316,7 +316,10 @@ fn canonicalize_file(
                  to avoid potential confusion",
                 file.display()
             )),
-            "secrets" | "configs" | "models" => return Err(at.unsupported()),
+            "models" => return Err(at.unsupported()),
+            "secrets" | "configs" => {
+                out.insert(key, resolve_file_objects(value, base));
+            }
             // Read before canonicalizing, by `load_document`.
             "include" => {}
             "services" => {
@@ -367,6 +370,22 @@ fn canonicalize_file(
         }
     }
     Ok(out)
+}
+
+/// Makes the `file` of each top-level secret or config absolute against
+/// the directory of the file that declares it.
+fn resolve_file_objects(value: Node, base: &PathBase<'_>) -> Node {
+    let Node::Map(mut entries) = value else {
+        return value;
+    };
+    for entry in entries.values_mut() {
+        if let Node::Map(options) = entry {
+            if let Some(Node::Str(file)) = options.get_mut("file") {
+                *file = absolute(file, base);
+            }
+        }
+    }
+    Node::Map(entries)
 }
 
 /// Drops a top-level network's or volume's extensions, which do not reach

@@ -233,3 +233,11 @@ pub(crate) fn key_values(
         other => Err(at.must_be("a mapping", other)),
     }
 }
+
+/// The entries of a mapping without its `x-` extensions, which configure
+/// nothing and which the schema allows in most objects.
+pub(crate) fn options(
+    map: &indexmap::IndexMap<String, Node>,
+) -> impl Iterator<Item = (&String, &Node)> {
+    map.iter().filter(|(key, _)| !key.starts_with("x-"))
+}

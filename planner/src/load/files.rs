@@ -289,3 +289,47 @@ pub(crate) fn apply_env_files(
     service.environment = from_files;
     Ok(())
 }
+
+/// Adds the labels of the service's `label_file`s (absolute paths by now)
+/// under its `labels`: later files win over earlier ones, and labels
+/// written in the compose file over all of them.
+pub(crate) fn apply_label_files(
+    service: &mut Service,
+    at: At<'_>,
+    context: &EnvContext<'_>,
+    source: &dyn FileSource,
+) -> Result<(), LoadError> {
+    let lookup = |name: &str| context.env.get(name).cloned();
+    let mut from_files: BTreeMap<String, String> = BTreeMap::new();
+    for (i, path) in service.label_file.iter().enumerate() {
+        let resolved = Path::new(path);
+        let Some(text) = read_optional(source, resolved)? else {
+            return Err(LoadError::EnvFileNotFound {
+                path: at.file_buf(),
+                key: index(&join(at.key, "label_file"), i),
+                missing: resolved.to_path_buf(),
+            });
+        };
+        for (name, value) in dotenv::parse(&text, resolved, &lookup)? {
+            from_files.insert(name, value.unwrap_or_default());
+        }
+    }
+    from_files.extend(std::mem::take(&mut service.labels));
+    service.labels = from_files;
+    Ok(())
+}
+
+/// Gives build arguments written without a value the value of the
+/// variable of that name, and drops those whose variable is not set.
+pub(crate) fn resolve_build_args(service: &mut Service, context: &EnvContext<'_>) {
+    let Some(build) = &mut service.build else {
+        return;
+    };
+    build.args = std::mem::take(&mut build.args)
+        .into_iter()
+        .filter_map(|(name, value)| match value {
+            Some(value) => Some((name, Some(value))),
+            None => context.env.get(&name).map(|v| (name, Some(v.clone()))),
+        })
+        .collect();
+}

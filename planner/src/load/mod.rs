@@ -11,19 +11,24 @@
 //! 4. apply profiles, add implicit dependencies and the default network,
 //!    and check the project as a whole.
 
+mod deploy;
 mod document;
 mod dotenv;
 mod error;
 mod extends;
 mod fields;
+mod file_objects;
 mod files;
 mod interpolate;
+mod lifecycle;
+mod limits;
 mod merge;
 mod normalize;
 mod ports;
 mod resources;
 mod service;
 mod service_fields;
+mod service_keys;
 mod volumes;
 mod yaml;
 
@@ -157,6 +162,22 @@ pub fn load(request: &LoadRequest, source: &dyn FileSource) -> Result<Loaded, Lo
         &project_dir,
         resources::volume,
     )?;
+    let secrets = read_resources(
+        &merged,
+        "secrets",
+        &last_file,
+        &name,
+        &project_dir,
+        resources::file_object,
+    )?;
+    let configs = read_resources(
+        &merged,
+        "configs",
+        &last_file,
+        &name,
+        &project_dir,
+        resources::file_object,
+    )?;
 
     let active = active_profiles(request, &env);
     normalize::apply_profiles(&mut project, &active, &request.services, &files_label)?;
@@ -170,6 +191,7 @@ pub fn load(request: &LoadRequest, source: &dyn FileSource) -> Result<Loaded, Lo
     normalize::select_services(&mut project, &request.services);
     normalize::check_dependencies(&project, &files_label)?;
     normalize::keep_used_resources(&mut project, networks, volumes);
+    file_objects::keep_used(&mut project, secrets, configs, &files_label)?;
 
     warnings.extend(
         unset
@@ -203,6 +225,8 @@ fn convert_services(
         };
         let mut service = service::convert(map, at, base)?;
         files::apply_env_files(&mut service, map.get("env_file"), at, context, source)?;
+        files::apply_label_files(&mut service, at, context, source)?;
+        files::resolve_build_args(&mut service, context);
         services.insert(name.clone(), service);
     }
     Ok(services)
@@ -300,5 +324,7 @@ fn project_name(
     Ok(name)
 }
 
+#[cfg(test)]
+mod field_tests;
 #[cfg(test)]
 mod tests;

@@ -215,11 +215,11 @@ pub(crate) fn check_services(
     files: &str,
 ) -> Result<(), LoadError> {
     for (name, service) in project.services.iter_mut() {
-        if service.image.is_none() {
+        if service.image.is_none() && service.build.is_none() {
             return Err(project_error(
                 files,
                 format!(
-                    "service {name:?} has neither an image nor a build context specified (set `image:`)"
+                    "service {name:?} has neither an image nor a build context specified (set `image:` or `build:`)"
                 ),
             ));
         }

@@ -1,4 +1,4 @@
-//! Top-level `networks` and `volumes`: their options, and the names
+//! Top-level `networks`, `volumes`, `secrets` and `configs`: their options, and the names
 //! Compose gives them (`<project>_<key>`, or the key itself for an
 //! external resource, unless `name:` sets one).
 
@@ -8,10 +8,12 @@ use std::path::Path;
 use indexmap::IndexMap;
 
 use super::error::LoadError;
-use super::fields::{At, boolean, join, key_values, known_keys, mapping, non_empty_string, string};
+use super::fields::{
+    At, boolean, join, key_values, known_keys, mapping, non_empty_string, options, string,
+};
 use super::volumes::{PathBase, absolute};
 use super::yaml::Node;
-use crate::model::{Ipam, IpamPool, Network, Volume};
+use crate::model::{FileObject, Ipam, IpamPool, Network, Volume};
 
 const NETWORK_KEYS: &[&str] = &[
     "name",
@@ -173,4 +175,60 @@ fn ipam(value: &Node, at: At<'_>) -> Result<Ipam, LoadError> {
         }
     }
     Ok(ipam)
+}
+
+const FILE_OBJECT_KEYS: &[&str] = &[
+    "name",
+    "file",
+    "environment",
+    "content",
+    "external",
+    "labels",
+    "driver",
+    "driver_opts",
+    "template_driver",
+];
+
+/// Reads one top-level secret or config. Its `file` was made absolute
+/// against the directory of the compose file that declares it.
+pub(crate) fn file_object(
+    key: &str,
+    node: &Node,
+    at: At<'_>,
+    project: &str,
+    _project_dir: &Path,
+) -> Result<FileObject, LoadError> {
+    let map = mapping(node, at)?;
+    known_keys(map, FILE_OBJECT_KEYS, at)?;
+    let mut object = FileObject::default();
+    let mut name = None;
+    for (option, value) in options(map) {
+        let child = join(at.key, option);
+        let f = At::new(at.file, &child);
+        match option.as_str() {
+            "name" => name = non_empty_string(value, f)?,
+            "file" => object.file = non_empty_string(value, f)?,
+            "environment" => object.environment = non_empty_string(value, f)?,
+            "content" => object.content = Some(string(value, f)?),
+            "external" => object.external = external(value, f)?,
+            "labels" => object.labels = string_map(value, f)?,
+            "driver" => object.driver = non_empty_string(value, f)?,
+            "driver_opts" => object.driver_opts = string_map(value, f)?,
+            _ => object.template_driver = non_empty_string(value, f)?,
+        }
+    }
+    let sources = [
+        object.file.is_some(),
+        object.environment.is_some(),
+        object.content.is_some(),
+        object.external,
+    ];
+    if sources.iter().filter(|set| **set).count() != 1 && object.driver.is_none() {
+        return Err(at.invalid(
+            key,
+            "exactly one of `file`, `environment`, `content` or `external: true`",
+        ));
+    }
+    object.name = resource_name(key, name, object.external, project);
+    Ok(object)
 }

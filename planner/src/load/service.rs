@@ -6,118 +6,25 @@ use std::collections::BTreeMap;
 
 use indexmap::IndexMap;
 
+use super::deploy::deploy;
 use super::error::LoadError;
 use super::fields::{
-    At, boolean, index, join, key_values, known_keys, mapping, non_empty_string, string_list,
-    string_or_list, unsigned,
+    At, boolean, index, integer, join, key_values, known_keys, mapping, non_empty_string,
+    string_list, string_or_list, unsigned,
 };
+use super::lifecycle::{
+    DEFAULT_CONTEXT, build, credential_spec, develop, file_references, hooks, resolve_build_paths,
+    resolve_watch_paths,
+};
+use super::limits::{blkio_config, bytes, devices, float, gpus, logging, string_values, ulimits};
 use super::ports::{parse_expose, parse_ports};
 use super::service_fields::{
-    command, container_name, depends_on, deploy, duration, healthcheck, labels, networks,
+    command, container_name, depends_on, duration, healthcheck, labels, networks,
 };
+use super::service_keys::{NOT_YET, SUPPORTED};
 use super::volumes::{PathBase, absolute, is_path, parse_volumes, target_of};
 use super::yaml::Node;
-use crate::model::Service;
-
-/// Service keys berth reads.
-const SUPPORTED: &[&str] = &[
-    "attach",
-    "cap_add",
-    "cap_drop",
-    "command",
-    "container_name",
-    "depends_on",
-    "deploy",
-    "dns",
-    "dns_opt",
-    "dns_search",
-    "domainname",
-    "entrypoint",
-    "env_file",
-    "environment",
-    "expose",
-    "extends",
-    "extra_hosts",
-    "healthcheck",
-    "hostname",
-    "image",
-    "init",
-    "ipc",
-    "labels",
-    "links",
-    "mac_address",
-    "network_mode",
-    "networks",
-    "pid",
-    "platform",
-    "ports",
-    "privileged",
-    "profiles",
-    "pull_policy",
-    "read_only",
-    "restart",
-    "scale",
-    "security_opt",
-    "stdin_open",
-    "stop_grace_period",
-    "stop_signal",
-    "tmpfs",
-    "tty",
-    "user",
-    "volumes",
-    "volumes_from",
-    "working_dir",
-];
-
-/// Service keys Compose accepts that berth cannot honour yet: loading
-/// fails rather than quietly creating a different container.
-const NOT_YET: &[&str] = &[
-    "annotations",
-    "blkio_config",
-    "build",
-    "cgroup",
-    "cgroup_parent",
-    "configs",
-    "cpu_count",
-    "cpu_percent",
-    "cpu_period",
-    "cpu_quota",
-    "cpu_rt_period",
-    "cpu_rt_runtime",
-    "cpu_shares",
-    "cpus",
-    "cpuset",
-    "credential_spec",
-    "develop",
-    "device_cgroup_rules",
-    "devices",
-    "external_links",
-    "gpus",
-    "group_add",
-    "isolation",
-    "label_file",
-    "logging",
-    "mem_limit",
-    "mem_reservation",
-    "mem_swappiness",
-    "memswap_limit",
-    "models",
-    "oom_kill_disable",
-    "oom_score_adj",
-    "pids_limit",
-    "post_start",
-    "pre_stop",
-    "provider",
-    "runtime",
-    "secrets",
-    "shm_size",
-    "storage_opt",
-    "sysctls",
-    "ulimits",
-    "use_api_socket",
-    "userns_mode",
-    "uts",
-];
+use crate::model::{ByteCount, Service};
 
 /// Checks one file's service and rewrites list forms into the mapping
 /// forms that merge by key.
@@ -154,7 +61,7 @@ pub(crate) fn canonicalize(node: Node, at: At<'_>, base: &PathBase<'_>) -> Resul
                 entries.extend(tagged);
                 Node::Map(entries)
             }
-            "labels" => {
+            "labels" | "sysctls" | "annotations" => {
                 let (plain, tagged) = split_tagged(value);
                 let mut entries: IndexMap<String, Node> = key_values(&plain, field)?
                     .into_iter()
@@ -207,6 +114,14 @@ pub(crate) fn canonicalize(node: Node, at: At<'_>, base: &PathBase<'_>) -> Resul
                 check_duplicate_targets(&value, field)?;
                 resolve_volume_sources(value, base)
             }
+            "label_file" => Node::Seq(
+                string_or_list(&value, field)?
+                    .into_iter()
+                    .map(|path| Node::Str(absolute(&path, base)))
+                    .collect(),
+            ),
+            "build" => resolve_build_paths(value, base),
+            "develop" => resolve_watch_paths(value, base),
             _ => value,
         };
         out.insert(name, value);
@@ -291,8 +206,8 @@ fn check_duplicate_targets(value: &Node, at: At<'_>) -> Result<(), LoadError> {
     Ok(())
 }
 
-/// `extra_hosts` as sorted `host=ip` entries, brackets removed.
-fn extra_hosts(value: &Node, at: At<'_>) -> Result<Vec<String>, LoadError> {
+/// `extra_hosts` as `host=ip` entries, brackets removed.
+pub(crate) fn extra_hosts(value: &Node, at: At<'_>) -> Result<Vec<String>, LoadError> {
     let strip = |ip: &str| ip.trim_start_matches('[').trim_end_matches(']').to_owned();
     let mut hosts = Vec::new();
     match value {
@@ -318,6 +233,20 @@ fn extra_hosts(value: &Node, at: At<'_>) -> Result<Vec<String>, LoadError> {
     Ok(hosts)
 }
 
+/// Reads a size that Compose omits when it is zero.
+fn nonzero_bytes(value: &Node, at: At<'_>) -> Result<Option<ByteCount>, LoadError> {
+    Ok(Some(bytes(value, at)?).filter(|b| b.0 != 0))
+}
+
+/// Reads `oom_score_adj`, which the schema bounds.
+fn oom_score_adj(value: &Node, at: At<'_>) -> Result<i64, LoadError> {
+    let score = integer(value, at)?;
+    if !(-1000..=1000).contains(&score) {
+        return Err(at.invalid(score.to_string(), "a number from -1000 to 1000"));
+    }
+    Ok(score)
+}
+
 /// Turns a merged service mapping into the model. `environment` is read
 /// as written; the loader adds `env_file` values afterwards.
 pub(crate) fn convert(
@@ -330,7 +259,63 @@ pub(crate) fn convert(
         let key = join(at.key, name);
         let f = At::new(at.file, &key);
         match name.as_str() {
+            "annotations" => service.annotations = string_values(value, f)?,
             "attach" => service.attach = Some(boolean(value, f)?),
+            "blkio_config" => service.blkio_config = Some(blkio_config(value, f)?),
+            "build" => {
+                let mut parsed = build(value, f)?;
+                if parsed.context.is_none() {
+                    let fallback = match value {
+                        Node::Map(map) => map.get(DEFAULT_CONTEXT),
+                        _ => None,
+                    };
+                    parsed.context = match fallback {
+                        Some(Node::Str(dir)) => Some(dir.clone()),
+                        _ => Some(absolute(".", base)),
+                    };
+                }
+                service.build = Some(parsed);
+            }
+            "cgroup" => service.cgroup = non_empty_string(value, f)?,
+            "cgroup_parent" => service.cgroup_parent = non_empty_string(value, f)?,
+            "configs" => service.configs = file_references(value, f, false)?,
+            "cpu_count" => service.cpu_count = integer(value, f)?,
+            "cpu_percent" => service.cpu_percent = float(value, f)?,
+            "cpu_period" => service.cpu_period = integer(value, f)?,
+            "cpu_quota" => service.cpu_quota = integer(value, f)?,
+            "cpu_rt_period" => service.cpu_rt_period = integer(value, f)?,
+            "cpu_rt_runtime" => service.cpu_rt_runtime = integer(value, f)?,
+            "cpu_shares" => service.cpu_shares = integer(value, f)?,
+            "cpus" => service.cpus = float(value, f)?,
+            "cpuset" => service.cpuset = non_empty_string(value, f)?,
+            "credential_spec" => service.credential_spec = Some(credential_spec(value, f)?),
+            "develop" => service.develop = Some(develop(value, f)?),
+            "device_cgroup_rules" => service.device_cgroup_rules = string_list(value, f)?,
+            "devices" => service.devices = devices(value, f)?,
+            "external_links" => service.external_links = string_list(value, f)?,
+            "gpus" => service.gpus = gpus(value, f)?,
+            "group_add" => service.group_add = string_list(value, f)?,
+            "isolation" => service.isolation = non_empty_string(value, f)?,
+            "label_file" => service.label_file = string_list(value, f)?,
+            "logging" => service.logging = Some(logging(value, f)?),
+            "mem_limit" => service.mem_limit = nonzero_bytes(value, f)?,
+            "mem_reservation" => service.mem_reservation = nonzero_bytes(value, f)?,
+            "mem_swappiness" => service.mem_swappiness = nonzero_bytes(value, f)?,
+            "memswap_limit" => service.memswap_limit = nonzero_bytes(value, f)?,
+            "oom_kill_disable" => service.oom_kill_disable = boolean(value, f)?,
+            "oom_score_adj" => service.oom_score_adj = oom_score_adj(value, f)?,
+            "pids_limit" => service.pids_limit = integer(value, f)?,
+            "post_start" => service.post_start = hooks(value, f)?,
+            "pre_stop" => service.pre_stop = hooks(value, f)?,
+            "runtime" => service.runtime = non_empty_string(value, f)?,
+            "secrets" => service.secrets = file_references(value, f, true)?,
+            "shm_size" => service.shm_size = nonzero_bytes(value, f)?,
+            "storage_opt" => service.storage_opt = string_values(value, f)?,
+            "sysctls" => service.sysctls = string_values(value, f)?,
+            "ulimits" => service.ulimits = ulimits(value, f)?,
+            "use_api_socket" => service.use_api_socket = boolean(value, f)?,
+            "userns_mode" => service.userns_mode = non_empty_string(value, f)?,
+            "uts" => service.uts = non_empty_string(value, f)?,
             "cap_add" => service.cap_add = string_list(value, f)?,
             "cap_drop" => service.cap_drop = string_list(value, f)?,
             "command" => service.command = command(value, f)?,
@@ -385,5 +370,72 @@ pub(crate) fn convert(
             _ => return Err(f.unsupported()),
         }
     }
+    check_build_platform(&service, at)?;
+    check_resource_overlap(&service, at)?;
     Ok(service)
+}
+
+/// Compose refuses a setting given both at service level and under
+/// `deploy.resources` with two different values.
+fn check_resource_overlap(service: &Service, at: At<'_>) -> Result<(), LoadError> {
+    let Some(deploy) = &service.deploy else {
+        return Ok(());
+    };
+    let limits = deploy.resources.limits.clone().unwrap_or_default();
+    let reservations = deploy.resources.reservations.clone().unwrap_or_default();
+    let pairs = [
+        (
+            "cpus",
+            "limits.cpus",
+            !service.cpus.is_zero() && !limits.cpus.is_zero() && service.cpus != limits.cpus,
+        ),
+        (
+            "mem_limit",
+            "limits.memory",
+            service.mem_limit.is_some()
+                && limits.memory.is_some()
+                && service.mem_limit != limits.memory,
+        ),
+        (
+            "pids_limit",
+            "limits.pids",
+            service.pids_limit != 0 && limits.pids != 0 && service.pids_limit != limits.pids,
+        ),
+        (
+            "mem_reservation",
+            "reservations.memory",
+            service.mem_reservation.is_some()
+                && reservations.memory.is_some()
+                && service.mem_reservation != reservations.memory,
+        ),
+    ];
+    match pairs.iter().find(|(_, _, conflict)| *conflict) {
+        Some((field, deploy_field, _)) => Err(LoadError::Schema {
+            path: at.file_buf(),
+            key: at.key.to_owned(),
+            message: format!(
+                "can't set distinct values on '{field}' and 'deploy.resources.{deploy_field}' \
+                 (set one of them, or the same value in both)"
+            ),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Compose refuses a service platform that its build does not produce.
+fn check_build_platform(service: &Service, at: At<'_>) -> Result<(), LoadError> {
+    let (Some(platform), Some(build)) = (&service.platform, &service.build) else {
+        return Ok(());
+    };
+    if build.platforms.is_empty() || build.platforms.contains(platform) {
+        return Ok(());
+    }
+    Err(at.invalid(
+        platform.clone(),
+        format!(
+            "one of `build.platforms` ({}), since service.build.platforms MUST include \
+             service.platform",
+            build.platforms.join(", ")
+        ),
+    ))
 }

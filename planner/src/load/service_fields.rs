@@ -1,5 +1,5 @@
 //! Readers for the service fields that have a structure of their own:
-//! `command`, `labels`, `depends_on`, `deploy`, `healthcheck`, `networks`
+//! `command`, `labels`, `depends_on`, `healthcheck`, `networks`
 //! and durations.
 
 use std::collections::BTreeMap;
@@ -11,8 +11,8 @@ use super::fields::{
 };
 use super::yaml::Node;
 use crate::model::{
-    CONDITION_COMPLETED, CONDITION_HEALTHY, CONDITION_STARTED, DependsOn, Deploy, GoDuration,
-    Healthcheck, ServiceNetwork,
+    CONDITION_COMPLETED, CONDITION_HEALTHY, CONDITION_STARTED, DependsOn, GoDuration, Healthcheck,
+    ServiceNetwork,
 };
 
 /// `command` and `entrypoint`: a list as is, a string split like a shell
@@ -93,37 +93,6 @@ pub(crate) fn depends_on(
         out.insert(name.clone(), dependency);
     }
     Ok(out)
-}
-
-pub(crate) fn deploy(value: &Node, at: At<'_>) -> Result<Deploy, LoadError> {
-    let mut deploy = Deploy::default();
-    let Node::Map(map) = value else {
-        return Err(at.must_be("a mapping", value));
-    };
-    known_keys(
-        map,
-        &[
-            "mode",
-            "replicas",
-            "labels",
-            "update_config",
-            "rollback_config",
-            "resources",
-            "restart_policy",
-            "placement",
-            "endpoint_mode",
-        ],
-        at,
-    )?;
-    for (name, value) in map {
-        let key = join(at.key, name);
-        let f = At::new(at.file, &key);
-        match name.as_str() {
-            "replicas" => deploy.replicas = Some(unsigned(value, f)?),
-            _ => return Err(f.unsupported()),
-        }
-    }
-    Ok(deploy)
 }
 
 pub(crate) fn duration(value: &Node, at: At<'_>) -> Result<GoDuration, LoadError> {

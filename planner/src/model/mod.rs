@@ -7,14 +7,23 @@
 //! Compose created.
 
 mod duration;
+mod lifecycle;
 mod project;
+mod resources;
 mod service;
 
 pub use duration::GoDuration;
-pub use project::{Ipam, IpamPool, Network, Project, Volume};
+pub use lifecycle::{
+    Build, CredentialSpec, Develop, FileMode, FileReference, ServiceHook, SshKey, WatchTrigger,
+};
+pub use project::{FileObject, Ipam, IpamPool, Network, Project, Volume};
+pub use resources::{
+    BlkioConfig, ByteCount, DeployResources, DeviceMapping, DeviceRequest, GoFloat, Logging,
+    Resource, RestartPolicy, ThrottleDevice, Ulimit, WeightDevice,
+};
 pub use service::{
-    BindOptions, DependsOn, Deploy, DeployPlacement, DeployResources, Healthcheck, PortConfig,
-    Service, ServiceNetwork, ServiceVolume, TmpfsOptions, VolumeOptions,
+    BindOptions, DependsOn, Deploy, DeployPlacement, Healthcheck, PlacementPreference, PortConfig,
+    Service, ServiceNetwork, ServiceVolume, TmpfsOptions, UpdateConfig, VolumeOptions,
 };
 
 /// `depends_on` condition: the dependency's container has started.

@@ -6,6 +6,11 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::GoDuration;
+use super::lifecycle::{Build, CredentialSpec, Develop, FileReference, ServiceHook};
+use super::resources::{
+    BlkioConfig, ByteCount, DeployResources, DeviceMapping, DeviceRequest, GoFloat, Logging,
+    RestartPolicy, Ulimit,
+};
 
 fn is_false(value: &bool) -> bool {
     !*value
@@ -19,20 +24,59 @@ fn is_false(value: &bool) -> bool {
 pub struct Service {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub profiles: Vec<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub annotations: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attach: Option<bool>,
+    /// Not hashed: Compose clears it first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build: Option<Build>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub develop: Option<Develop>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blkio_config: Option<BlkioConfig>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cap_add: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cap_drop: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cgroup_parent: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cgroup: Option<String>,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub cpu_count: i64,
+    #[serde(default, skip_serializing_if = "GoFloat::is_zero")]
+    pub cpu_percent: GoFloat,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub cpu_period: i64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub cpu_quota: i64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub cpu_rt_period: i64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub cpu_rt_runtime: i64,
+    #[serde(default, skip_serializing_if = "GoFloat::is_zero")]
+    pub cpus: GoFloat,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpuset: Option<String>,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub cpu_shares: i64,
     #[serde(default)]
     pub command: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub configs: Vec<FileReference>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub container_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential_spec: Option<CredentialSpec>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub depends_on: BTreeMap<String, DependsOn>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deploy: Option<Deploy>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub device_cgroup_rules: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub devices: Vec<DeviceMapping>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dns: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -48,9 +92,15 @@ pub struct Service {
     pub environment: BTreeMap<String, Option<String>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub expose: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub external_links: Vec<String>,
     /// `host=ip` entries, sorted, as compose-go stores them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub extra_hosts: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub group_add: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gpus: Vec<DeviceRequest>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hostname: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -61,10 +111,26 @@ pub struct Service {
     pub init: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ipc: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub isolation: Option<String>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub labels: BTreeMap<String, String>,
+    /// Absolute paths of the `label_file`s, whose labels are already in
+    /// `labels`. `config` does not print it, but the hash includes it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub label_file: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub links: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logging: Option<Logging>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mem_limit: Option<ByteCount>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mem_reservation: Option<ByteCount>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memswap_limit: Option<ByteCount>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mem_swappiness: Option<ByteCount>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mac_address: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -72,8 +138,14 @@ pub struct Service {
     /// Networks by model key; `None` is an attachment with no options.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub networks: BTreeMap<String, Option<ServiceNetwork>>,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub oom_kill_disable: bool,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub oom_score_adj: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pid: Option<String>,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub pids_limit: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub platform: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -87,27 +159,49 @@ pub struct Service {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restart: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runtime: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scale: Option<u64>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub secrets: Vec<FileReference>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub security_opt: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shm_size: Option<ByteCount>,
     #[serde(default, skip_serializing_if = "is_false")]
     pub stdin_open: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop_grace_period: Option<GoDuration>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop_signal: Option<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub storage_opt: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub sysctls: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tmpfs: Vec<String>,
     #[serde(default, skip_serializing_if = "is_false")]
     pub tty: bool,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub ulimits: BTreeMap<String, Ulimit>,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub use_api_socket: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub userns_mode: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uts: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub volumes: Vec<ServiceVolume>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub volumes_from: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub working_dir: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub post_start: Vec<ServiceHook>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pre_stop: Vec<ServiceHook>,
 }
 
 impl Service {
@@ -130,30 +224,72 @@ pub struct DependsOn {
     pub required: bool,
 }
 
-/// The `deploy` section; berth reads only `replicas` from it.
+/// The `deploy` section. Only `replicas`, `resources` and
+/// `restart_policy` change containers; the swarm settings are kept for the
+/// hash.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Deploy {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replicas: Option<u64>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update_config: Option<UpdateConfig>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollback_config: Option<UpdateConfig>,
     /// Compose always prints this object, even empty, so it is hashed.
     #[serde(default)]
     pub resources: DeployResources,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restart_policy: Option<RestartPolicy>,
     /// Compose always prints this object, even empty, so it is hashed.
     #[serde(default)]
     pub placement: DeployPlacement,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint_mode: Option<String>,
 }
 
-/// `deploy.resources`; berth supports no resource setting yet, so it is
-/// always empty.
+/// `deploy.update_config` and `deploy.rollback_config`, swarm settings
+/// that a single engine ignores.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct DeployResources {}
+pub struct UpdateConfig {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parallelism: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay: Option<GoDuration>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure_action: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub monitor: Option<GoDuration>,
+    #[serde(default, skip_serializing_if = "GoFloat::is_zero")]
+    pub max_failure_ratio: GoFloat,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order: Option<String>,
+}
 
-/// `deploy.placement`; always empty for a single engine.
+/// `deploy.placement`, a swarm setting that a single engine ignores.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct DeployPlacement {}
+pub struct DeployPlacement {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub constraints: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub preferences: Vec<PlacementPreference>,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub max_replicas_per_node: i64,
+}
+
+/// One `deploy.placement.preferences` entry.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlacementPreference {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spread: Option<String>,
+}
 
 /// A healthcheck with Go-formatted durations.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
