@@ -95,7 +95,10 @@ fn check_unsupported(live: &Live, fields: &[&str]) -> Result<String, String> {
 /// supported" and names one of `fields`.
 fn check_not_supported(out: &std::process::Output, fields: &[&str]) -> Result<(), String> {
     let stderr = stderr_text(out);
-    if !stderr.contains("not supported") {
+    // berth states a missing feature either as "not supported" or, for
+    // images it would have to pull or build, as "berth does not pull".
+    let unsupported = ["not supported", "berth does not"];
+    if !unsupported.iter().any(|phrase| stderr.contains(phrase)) {
         return Err(describe("berth error without \"not supported\"", out));
     }
     if !fields.iter().any(|field| stderr.contains(field)) {
