@@ -117,6 +117,9 @@ pub enum Reason {
     ScaleUp,
     /// Fewer containers are expected than exist.
     ScaleDown,
+    /// Another container of the service has the same number and is kept,
+    /// as after an interrupted replacement.
+    DuplicateNumber,
     /// The config hash label differs from the model's.
     ConfigChanged,
     /// The image behind the tag is not the one the container runs.

@@ -28,12 +28,27 @@ pub(crate) struct FinalContainer {
     pub needs_unpause: bool,
 }
 
-/// How one observed container compares with the model.
+/// The result of comparing one observed container with the model.
 struct Verdict {
     obsolete: bool,
     reasons: Vec<Reason>,
     /// Diverged, but kept because of `--no-recreate`.
     kept_diverged: bool,
+}
+
+impl Verdict {
+    /// Returns the keep priority, lowest first: up-to-date containers,
+    /// then those whose only fault is their name (the new half of an
+    /// interrupted replacement), then the other obsolete ones.
+    fn rank(&self) -> u8 {
+        if !self.obsolete {
+            0
+        } else if self.reasons == [Reason::UnexpectedName] {
+            1
+        } else {
+            2
+        }
+    }
 }
 
 impl Planner<'_> {
@@ -84,7 +99,7 @@ impl Planner<'_> {
         // numbers.
         observed.sort_by_key(|c| {
             (
-                verdicts[&c.id].obsolete,
+                verdicts[&c.id].rank(),
                 number_of(c).unwrap_or(u32::MAX),
                 c.name.clone(),
             )
@@ -98,11 +113,13 @@ impl Planner<'_> {
         let mut numbers = BTreeSet::new();
         for container in &observed {
             let unique = number_of(container).is_none_or(|number| !numbers.contains(&number));
-            if kept.len() < keep && unique {
+            if !unique {
+                self.plan_scale_down(name, container, Reason::DuplicateNumber);
+            } else if kept.len() < keep {
                 numbers.extend(number_of(container));
                 kept.push(container);
             } else {
-                self.plan_scale_down(name, container);
+                self.plan_scale_down(name, container, Reason::ScaleDown);
             }
         }
         let mut finals = Vec::new();
@@ -323,7 +340,7 @@ impl Planner<'_> {
             })
     }
 
-    fn plan_scale_down(&mut self, name: &str, container: &ObservedContainer) {
+    fn plan_scale_down(&mut self, name: &str, container: &ObservedContainer, reason: Reason) {
         let reference = container_ref(container);
         let mut after = Vec::new();
         if container.state != "exited" && container.state != "created" {
@@ -344,7 +361,7 @@ impl Planner<'_> {
             name: container.name.clone(),
             service: Some(name.to_string()),
             action: Action::Remove,
-            reasons: vec![Reason::ScaleDown],
+            reasons: vec![reason],
             diffs: Vec::new(),
             caused_by: Vec::new(),
         });

@@ -219,6 +219,9 @@ fn describe_reason(plan: &Plan, change: &ResourceChange, reason: Reason) -> Stri
         Reason::Missing => "it does not exist yet".to_string(),
         Reason::ScaleUp => "the service is scaled up".to_string(),
         Reason::ScaleDown => "the service is scaled down".to_string(),
+        Reason::DuplicateNumber => {
+            "another container of the service has the same number and is kept".to_string()
+        }
         Reason::ConfigChanged => "the config hash changed".to_string(),
         Reason::ImageChanged => match service_image(plan, change) {
             Some(image) => format!("the image behind {image} changed"),
