@@ -121,6 +121,9 @@ pub(crate) async fn run_step(docker: &Docker, action: &StepAction) -> Result<(),
             Ok(())
         }
         StepAction::StartContainer { container } => {
+            // TODO: run the service's `post_start` hooks after the start and
+            // its `pre_stop` hooks before a stop, as Compose does; the plan
+            // does not carry them yet.
             let result = docker
                 .start_container(target(container), None::<StartContainerOptions>)
                 .await;

@@ -7,6 +7,13 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+mod resources;
+
+pub use resources::{
+    DeviceMappingBody, DeviceRequestBody, LogConfigBody, ThrottleDeviceBody, UlimitBody,
+    WeightDeviceBody,
+};
+
 /// Body of `POST /containers/create`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
@@ -120,6 +127,91 @@ pub struct HostConfigBody {
     pub init: Option<bool>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub mounts: Vec<MountBody>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_config: Option<LogConfigBody>,
+    #[serde(rename = "UTSMode", default, skip_serializing_if = "Option::is_none")]
+    pub uts_mode: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub userns_mode: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cgroupns_mode: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub group_add: Vec<String>,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub oom_score_adj: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runtime: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub isolation: Option<String>,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub shm_size: i64,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub sysctls: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub storage_opt: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub annotations: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cgroup_parent: Option<String>,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub memory: i64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub memory_swap: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_swappiness: Option<i64>,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub memory_reservation: i64,
+    /// Sent only when true: false is the engine's default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oom_kill_disable: Option<bool>,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub cpu_count: i64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub cpu_percent: i64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub cpu_period: i64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub cpu_quota: i64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub cpu_realtime_period: i64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub cpu_realtime_runtime: i64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub cpu_shares: i64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub nano_cpus: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpuset_cpus: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub device_cgroup_rules: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pids_limit: Option<i64>,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub blkio_weight: i64,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub blkio_weight_device: Vec<WeightDeviceBody>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub blkio_device_read_bps: Vec<ThrottleDeviceBody>,
+    #[serde(
+        rename = "BlkioDeviceReadIOps",
+        default,
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub blkio_device_read_iops: Vec<ThrottleDeviceBody>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub blkio_device_write_bps: Vec<ThrottleDeviceBody>,
+    #[serde(
+        rename = "BlkioDeviceWriteIOps",
+        default,
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub blkio_device_write_iops: Vec<ThrottleDeviceBody>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub devices: Vec<DeviceMappingBody>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub device_requests: Vec<DeviceRequestBody>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ulimits: Vec<UlimitBody>,
 }
 
 /// One entry of `PortBindings`.
@@ -200,7 +292,11 @@ pub struct NetworkingConfigBody {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct EndpointBody {
-    #[serde(rename = "IPAMConfig", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "IPAMConfig",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub ipam_config: Option<EndpointIpamBody>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub links: Vec<String>,
@@ -214,11 +310,23 @@ pub struct EndpointBody {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EndpointIpamBody {
-    #[serde(rename = "IPv4Address", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "IPv4Address",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub ipv4_address: Option<String>,
-    #[serde(rename = "IPv6Address", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "IPv6Address",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub ipv6_address: Option<String>,
-    #[serde(rename = "LinkLocalIPs", default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        rename = "LinkLocalIPs",
+        default,
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub link_local_ips: Vec<String>,
 }
 
@@ -233,7 +341,11 @@ pub struct NetworkBody {
     pub internal: bool,
     #[serde(default)]
     pub attachable: bool,
-    #[serde(rename = "EnableIPv6", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "EnableIPv6",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub enable_ipv6: Option<bool>,
     #[serde(rename = "IPAM", default, skip_serializing_if = "Option::is_none")]
     pub ipam: Option<NetworkIpamBody>,

@@ -9,17 +9,38 @@ use serde_json::Value;
 use super::{ContainerSpec, ContainerSpecError};
 
 /// Service keys that are either mapped to the body or never reach the
-/// engine (`profiles`, `attach`, `container_name`, `depends_on` outside
-/// its label, `scale`, `pull_policy`).
+/// engine: `profiles`, `attach`, `build`, `develop`, `container_name`,
+/// `depends_on` outside its label, `label_file` (already in `labels`),
+/// `scale`, `pull_policy`. `post_start` and `pre_stop` run after creation
+/// and do not change the body. Left out, so refused: `use_api_socket`
+/// (it mounts the engine's socket) and `credential_spec` (Windows only).
 const SERVICE_KEYS: &[&str] = &[
     "profiles",
+    "annotations",
     "attach",
+    "build",
+    "develop",
+    "blkio_config",
     "cap_add",
     "cap_drop",
+    "cgroup_parent",
+    "cgroup",
+    "cpu_count",
+    "cpu_percent",
+    "cpu_period",
+    "cpu_quota",
+    "cpu_rt_period",
+    "cpu_rt_runtime",
+    "cpus",
+    "cpuset",
+    "cpu_shares",
     "command",
+    "configs",
     "container_name",
     "depends_on",
     "deploy",
+    "device_cgroup_rules",
+    "devices",
     "dns",
     "dns_opt",
     "dns_search",
@@ -27,40 +48,74 @@ const SERVICE_KEYS: &[&str] = &[
     "entrypoint",
     "environment",
     "expose",
+    "external_links",
     "extra_hosts",
+    "group_add",
+    "gpus",
     "hostname",
     "healthcheck",
     "image",
     "init",
     "ipc",
+    "isolation",
     "labels",
+    "label_file",
     "links",
+    "logging",
+    "mem_limit",
+    "mem_reservation",
+    "memswap_limit",
+    "mem_swappiness",
     "mac_address",
     "network_mode",
     "networks",
+    "oom_kill_disable",
+    "oom_score_adj",
     "pid",
+    "pids_limit",
     "platform",
     "ports",
     "privileged",
     "pull_policy",
     "read_only",
     "restart",
+    "runtime",
     "scale",
+    "secrets",
     "security_opt",
+    "shm_size",
     "stdin_open",
     "stop_grace_period",
     "stop_signal",
+    "storage_opt",
+    "sysctls",
     "tmpfs",
     "tty",
+    "ulimits",
     "user",
+    "userns_mode",
+    "uts",
     "volumes",
     "volumes_from",
     "working_dir",
+    "post_start",
+    "pre_stop",
 ];
 
-/// `deploy.replicas` only sets the number of containers. `resources` and
-/// `placement` are always present, and pass while they are empty.
-const DEPLOY_KEYS: &[&str] = &["replicas", "resources", "placement"];
+/// `deploy` keys. `resources` and `restart_policy` are mapped, `replicas`
+/// sets the number of containers, and the swarm settings have no effect
+/// on a single engine, as in Compose.
+const DEPLOY_KEYS: &[&str] = &[
+    "mode",
+    "replicas",
+    "labels",
+    "update_config",
+    "rollback_config",
+    "resources",
+    "restart_policy",
+    "placement",
+    "endpoint_mode",
+];
 const DEPENDS_ON_KEYS: &[&str] = &["condition", "restart", "required"];
 const HEALTHCHECK_KEYS: &[&str] = &[
     "test",
@@ -112,8 +167,12 @@ pub(super) fn reject_unmapped(spec: &ContainerSpec) -> Result<(), ContainerSpecE
 
     let deploy = &service["deploy"];
     check_keys(spec, "deploy", deploy, DEPLOY_KEYS)?;
-    check_keys(spec, "deploy.resources", &deploy["resources"], &[])?;
-    check_keys(spec, "deploy.placement", &deploy["placement"], &[])?;
+    check_keys(
+        spec,
+        "deploy.resources",
+        &deploy["resources"],
+        &["limits", "reservations"],
+    )?;
     check_keys(
         spec,
         "healthcheck",

@@ -10,7 +10,9 @@ use super::{ContainerSpec, ContainerSpecError};
 /// Builds the legacy links the way Compose v1 named them. For every
 /// current container `C` of a service named in `links` as `svc[:alias]`,
 /// it adds `C:alias`, `C:svc-N` and `C:project-svc-N`, where `N` is the
-/// number of the container being created, not the number of `C`.
+/// number of the container being created, not the number of `C`. Each
+/// `external_links` entry `name[:alias]` then adds `name:alias`, the alias
+/// defaulting to the name.
 pub(super) fn links(spec: &ContainerSpec) -> Vec<String> {
     let mut links = Vec::new();
     for entry in &spec.service.links {
@@ -29,6 +31,12 @@ pub(super) fn links(spec: &ContainerSpec) -> Vec<String> {
             links.push(format!("{container}:{service}-{number}"));
             links.push(format!("{container}:{project}-{service}-{number}"));
         }
+    }
+    for entry in &spec.service.external_links {
+        let mut parts = entry.split(':');
+        let name = parts.next().unwrap_or_default();
+        let alias = parts.next().unwrap_or(name);
+        links.push(format!("{name}:{alias}"));
     }
     links
 }
@@ -51,8 +59,23 @@ pub(super) fn port_bindings(service: &Service) -> BTreeMap<String, Vec<PortBindi
 /// Maps `restart` as Compose does: `no` and `none` to `no`, `always` and
 /// `any` to `always`, `on-failure[:N]` to a maximum retry count of N, and
 /// any other name unchanged for the engine to judge. Without `restart` the
-/// name is empty, which the engine reads as `no`.
+/// name is empty, which the engine reads as `no`. A
+/// `deploy.restart_policy` replaces `restart`, its `max_attempts` being the
+/// retry count; its `delay` and `window` have no engine equivalent.
 pub(super) fn restart_policy(service: &Service) -> RestartPolicyBody {
+    let deploy_policy = service
+        .deploy
+        .as_ref()
+        .and_then(|deploy| deploy.restart_policy.as_ref());
+    if let Some(policy) = deploy_policy {
+        let condition = policy.condition.as_deref().unwrap_or_default();
+        return RestartPolicyBody {
+            name: policy_name(condition).to_owned(),
+            maximum_retry_count: policy
+                .max_attempts
+                .map_or(0, |n| i64::try_from(n).unwrap_or(i64::MAX)),
+        };
+    }
     let Some(restart) = &service.restart else {
         return RestartPolicyBody::default();
     };
@@ -63,14 +86,17 @@ pub(super) fn restart_policy(service: &Service) -> RestartPolicyBody {
         .next()
         .and_then(|count| count.parse().ok())
         .unwrap_or(0);
-    let name = match condition {
+    RestartPolicyBody {
+        name: policy_name(condition).to_owned(),
+        maximum_retry_count,
+    }
+}
+
+fn policy_name(condition: &str) -> &str {
+    match condition {
         "no" | "none" => "no",
         "always" | "any" => "always",
         other => other,
-    };
-    RestartPolicyBody {
-        name: name.to_owned(),
-        maximum_retry_count,
     }
 }
 

@@ -13,12 +13,17 @@ mod labels;
 mod mounts;
 mod network;
 #[cfg(test)]
+mod resource_tests;
+mod resources;
+mod secrets;
+#[cfg(test)]
 mod tests;
 
 use std::collections::BTreeMap;
 
 use crate::engine_body::{
-    ContainerBody, EmptyObject, EndpointBody, HealthcheckBody, HostConfigBody, MountBody,
+    ContainerBody, EmptyObject, EndpointBody, HealthcheckBody, HostConfigBody, LogConfigBody,
+    MountBody,
 };
 use crate::model::{Project, Service};
 
@@ -138,7 +143,7 @@ pub fn container_create(spec: &ContainerSpec) -> Result<ContainerCreate, Contain
     let networking = network::networking(spec, multiple_endpoints, &links)?;
     let (binds, mounts) = mounts::binds_and_mounts(spec)?;
 
-    let host_config = HostConfigBody {
+    let mut host_config = HostConfigBody {
         binds,
         network_mode: Some(networking.network_mode),
         port_bindings: host::port_bindings(service),
@@ -159,7 +164,24 @@ pub fn container_create(spec: &ContainerSpec) -> Result<ContainerCreate, Contain
         tmpfs: host::tmpfs(service),
         init: service.init,
         mounts,
+        log_config: service.logging.as_ref().map(|logging| LogConfigBody {
+            kind: logging.driver.clone().unwrap_or_default(),
+            config: logging.options.clone(),
+        }),
+        uts_mode: service.uts.clone(),
+        userns_mode: service.userns_mode.clone(),
+        cgroupns_mode: service.cgroup.clone(),
+        group_add: service.group_add.clone(),
+        oom_score_adj: service.oom_score_adj,
+        runtime: service.runtime.clone(),
+        isolation: service.isolation.clone(),
+        shm_size: service.shm_size.map_or(0, |size| size.0),
+        sysctls: service.sysctls.clone(),
+        storage_opt: service.storage_opt.clone(),
+        annotations: service.annotations.clone(),
+        ..HostConfigBody::default()
     };
+    resources::apply(service, &mut host_config);
 
     let body = ContainerBody {
         hostname: service.hostname.clone(),

@@ -6,7 +6,8 @@
 //! cannot do. That covers binds without propagation or `recursive` and
 //! with `create_host_path` left on, and named project volumes without
 //! `nocopy` or `subpath`. Everything else goes through `Mounts`: anonymous
-//! volumes, volumes with options, tmpfs, and inherited volumes.
+//! volumes, volumes with options, tmpfs, inherited volumes, secrets and
+//! configs.
 
 use std::collections::BTreeMap;
 
@@ -31,10 +32,17 @@ pub(super) fn binds_and_mounts(
         .iter()
         .filter(|mount| mount.kind != "tmpfs")
         .collect();
-    let mut by_target: BTreeMap<String, Entry> = inherited
-        .iter()
-        .map(|mount| (mount.target.clone(), Entry::Mount((*mount).clone())))
+    // Service volumes and inherited ones take precedence over secrets and
+    // configs at the same target.
+    let mut by_target: BTreeMap<String, Entry> = super::secrets::mounts(spec)?
+        .into_iter()
+        .map(|(target, mount)| (target, Entry::Mount(mount)))
         .collect();
+    by_target.extend(
+        inherited
+            .iter()
+            .map(|mount| (mount.target.clone(), Entry::Mount((*mount).clone()))),
+    );
 
     for (index, volume) in spec.service.volumes.iter().enumerate() {
         // An inherited volume replaces every service volume without a
