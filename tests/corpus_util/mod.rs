@@ -24,6 +24,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
 
 use serde_json::Value;
 
@@ -304,7 +305,10 @@ where
         for _ in 0..WORKERS {
             scope.spawn(|| {
                 while let Some(case) = cases.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    let started = Instant::now();
                     let outcome = check(&engine, case);
+                    let seconds = started.elapsed().as_secs_f64();
+                    let outcome = outcome.map(|compared| format!("{compared} ({seconds:.1}s)"));
                     let mut results = results.lock().unwrap_or_else(|e| e.into_inner());
                     results.insert(case.folder_name(), outcome);
                 }
