@@ -194,3 +194,53 @@ fn bad_values_name_key_and_value() {
         );
     }
 }
+
+#[test]
+fn override_file_merges_like_compose() {
+    let base = "services:
+  app:
+    image: busybox
+    logging: {driver: json-file, options: {max-size: 1m}}
+    devices: [/dev/a:/dev/b]
+    build: {context: ., args: [A=1]}
+";
+    let overlay = "services:
+  app:
+    logging: {driver: syslog, options: {tag: x}}
+    devices: [/dev/c:/dev/b, /dev/d]
+    build: {args: {B: 2}}
+";
+    let source: BTreeMap<PathBuf, String> = [
+        (PathBuf::from("/p/compose.yaml"), base.to_owned()),
+        (PathBuf::from("/p/override.yaml"), overlay.to_owned()),
+    ]
+    .into();
+    let request = LoadRequest {
+        working_dir: PathBuf::from("/p"),
+        project_name: Some("p".to_owned()),
+        files: vec![
+            PathBuf::from("compose.yaml"),
+            PathBuf::from("override.yaml"),
+        ],
+        ..LoadRequest::default()
+    };
+    let loaded = match load(&request, &source) {
+        Ok(loaded) => loaded,
+        Err(error) => panic!("load failed: {error}"),
+    };
+    let app = &loaded.project.services["app"];
+    let value = serde_json::to_value(app).unwrap_or_default();
+    // Another driver drops the earlier options; devices merge by target.
+    assert_eq!(
+        go_json_compact(&value["logging"]),
+        r#"{"driver":"syslog","options":{"tag":"x"}}"#
+    );
+    assert_eq!(
+        go_json_compact(&value["devices"]),
+        r#"[{"source":"/dev/c","target":"/dev/b","permissions":"rwm"},{"source":"/dev/d","target":"/dev/d","permissions":"rwm"}]"#
+    );
+    assert_eq!(
+        go_json_compact(&value["build"]["args"]),
+        r#"{"A":"1","B":"2"}"#
+    );
+}

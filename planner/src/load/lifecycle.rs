@@ -15,7 +15,7 @@ use super::volumes::{PathBase, absolute};
 use super::yaml::Node;
 use crate::load::error::LoadError;
 use crate::model::{
-    Build, CredentialSpec, Develop, FileMode, FileReference, ServiceHook, SshKey, WatchTrigger,
+    Build, CredentialSpec, Develop, FileMode, FileReference, ServiceHook, WatchTrigger,
 };
 
 /// Hidden key of a canonical `build` mapping: the directory of the file
@@ -44,6 +44,20 @@ pub(crate) fn resolve_build_paths(value: Node, base: &PathBase<'_>) -> Node {
         }
     }
     map.insert(DEFAULT_CONTEXT.to_owned(), Node::Str(absolute(".", base)));
+    // The list forms merge by key across files, like a service's labels.
+    for key in ["args", "labels"] {
+        if let Some(Node::Seq(items)) = map.get(key) {
+            let entries = items
+                .iter()
+                .filter_map(|item| item.scalar_text())
+                .map(|entry| match entry.split_once('=') {
+                    Some((name, value)) => (name.to_owned(), Node::Str(value.to_owned())),
+                    None => (entry, Node::Null),
+                })
+                .collect();
+            map.insert(key.to_owned(), Node::Map(entries));
+        }
+    }
     if let Some(Node::Map(contexts)) = map.get_mut("additional_contexts") {
         for context in contexts.values_mut() {
             if let Node::Str(text) = context {
@@ -97,6 +111,13 @@ fn hook(value: &Node, at: At<'_>) -> Result<ServiceHook, LoadError> {
         ],
         at,
     )?;
+    if !map.contains_key("command") {
+        return Err(LoadError::Schema {
+            path: at.file_buf(),
+            key: at.key.to_owned(),
+            message: "missing property 'command'".to_owned(),
+        });
+    }
     let mut hook = ServiceHook::default();
     for (name, value) in options(map) {
         let key = join(at.key, name);
@@ -337,26 +358,24 @@ fn flag_text(value: &Node, at: At<'_>) -> Result<String, LoadError> {
     }
 }
 
-/// Reads `build.ssh`: `default` or `id=path` entries, or a mapping. An
-/// entry with a path is refused: berth builds nothing yet, and Compose
-/// 2.40.3 cannot print one (its `config` fails on it).
-fn ssh(value: &Node, at: At<'_>) -> Result<Vec<SshKey>, LoadError> {
+/// Reads `build.ssh`: `default` or `id=path` entries, or a mapping, kept
+/// as `id` or `id=path` strings. An entry with a path is refused: berth
+/// builds nothing yet, and Compose 2.40.3 cannot print one (its `config`
+/// fails on it).
+fn ssh(value: &Node, at: At<'_>) -> Result<Vec<String>, LoadError> {
     let entries = match value {
-        Node::Str(_) | Node::Seq(_) => string_or_list(value, at)?
+        Node::Str(_) | Node::Seq(_) => string_or_list(value, at)?,
+        Node::Map(_) => key_values(value, at)?
             .into_iter()
-            .map(|entry| match entry.split_once('=') {
-                Some((id, path)) => (id.to_owned(), Some(path.to_owned())),
-                None => (entry, None),
+            .map(|(id, path)| match path {
+                Some(path) => format!("{id}={path}"),
+                None => id,
             })
-            .collect::<Vec<_>>(),
-        Node::Map(_) => key_values(value, at)?,
+            .collect(),
         other => return Err(at.must_be("a string, a list or a mapping", other)),
     };
-    if entries.iter().any(|(_, path)| path.is_some()) {
+    if entries.iter().any(|entry| entry.contains('=')) {
         return Err(at.unsupported());
     }
-    Ok(entries
-        .into_iter()
-        .map(|(id, path)| SshKey { id, path })
-        .collect())
+    Ok(entries)
 }

@@ -73,6 +73,11 @@ pub(crate) fn ulimits(value: &Node, at: At<'_>) -> Result<BTreeMap<String, Ulimi
         let limit = match entry {
             Node::Map(pair) => {
                 known_keys(pair, &["soft", "hard"], f)?;
+                if !(pair.contains_key("soft") && pair.contains_key("hard")) {
+                    return Err(
+                        f.must_be("a number or a mapping with both `soft` and `hard`", entry)
+                    );
+                }
                 let mut limit = Ulimit::default();
                 for (option, value) in options(pair) {
                     let key = join(&key, option);
@@ -147,7 +152,10 @@ pub(crate) fn blkio_config(value: &Node, at: At<'_>) -> Result<BlkioConfig, Load
                     let key = index(&key, i);
                     let (path, weight_node) = device_entry(entry, &key, at, "weight")?;
                     let value_key = join(&key, "weight");
-                    let weight = weight(weight_node, At::new(at.file, &value_key))?;
+                    let weight = match weight_node {
+                        Some(node) => weight(node, At::new(at.file, &value_key))?,
+                        None => 0,
+                    };
                     config.weight_device.push(WeightDevice { path, weight });
                 }
             }
@@ -157,7 +165,10 @@ pub(crate) fn blkio_config(value: &Node, at: At<'_>) -> Result<BlkioConfig, Load
                     let key = index(&key, i);
                     let (path, rate) = device_entry(entry, &key, at, "rate")?;
                     let value_key = join(&key, "rate");
-                    let rate = bytes(rate, At::new(at.file, &value_key))?;
+                    let rate = match rate {
+                        Some(node) => bytes(node, At::new(at.file, &value_key))?,
+                        None => ByteCount(0),
+                    };
                     devices.push(ThrottleDevice { path, rate });
                 }
                 match name.as_str() {
@@ -179,22 +190,23 @@ fn items<'n>(value: &'n Node, at: At<'_>) -> Result<&'n [Node], LoadError> {
     }
 }
 
+/// Reads a block I/O weight; the engine checks its range.
 fn weight(value: &Node, at: At<'_>) -> Result<i64, LoadError> {
     let weight = integer(value, at)?;
-    if weight != 0 && !(10..=1000).contains(&weight) {
+    if !(0..=i64::from(u16::MAX)).contains(&weight) {
         return Err(at.invalid(weight.to_string(), "a weight from 10 to 1000"));
     }
     Ok(weight)
 }
 
 /// Reads a `{path, <field>}` entry of `blkio_config`, returning the path
-/// and the other value.
+/// and the other value, which Compose lets default to zero.
 fn device_entry<'n>(
     entry: &'n Node,
     key: &str,
     at: At<'_>,
     field: &str,
-) -> Result<(String, &'n Node), LoadError> {
+) -> Result<(String, Option<&'n Node>), LoadError> {
     let entry_at = At::new(at.file, key);
     let map = mapping(entry, entry_at)?;
     known_keys(map, &["path", field], entry_at)?;
@@ -202,10 +214,7 @@ fn device_entry<'n>(
         Some(path) => string(path, At::new(at.file, &join(key, "path")))?,
         None => return Err(entry_at.invalid("", "an entry with a `path`")),
     };
-    let Some(value) = map.get(field) else {
-        return Err(entry_at.invalid(path, format!("an entry with a `{field}`")));
-    };
-    Ok((path, value))
+    Ok((path, map.get(field)))
 }
 
 /// Reads `devices`: `source[:target[:permissions]]` or the long form.
@@ -239,9 +248,19 @@ pub(crate) fn devices(value: &Node, at: At<'_>) -> Result<Vec<DeviceMapping>, Lo
                         None => Ok(None),
                     }
                 };
+                let target = read("target")?;
+                if target.is_none() {
+                    return Err(LoadError::Schema {
+                        path: f.file_buf(),
+                        key: key.clone(),
+                        message: "is missing a mount target (set `target:` to the path in the \
+                                  container)"
+                            .to_owned(),
+                    });
+                }
                 DeviceMapping {
                     source: read("source")?,
-                    target: read("target")?,
+                    target,
                     permissions: read("permissions")?,
                 }
             }
@@ -330,21 +349,20 @@ pub(crate) fn deploy_resources(value: &Node, at: At<'_>) -> Result<DeployResourc
 
 fn resource(value: &Node, at: At<'_>) -> Result<Resource, LoadError> {
     let map = mapping(value, at)?;
-    known_keys(
-        map,
-        &["cpus", "memory", "pids", "devices", "generic_resources"],
-        at,
-    )?;
+    known_keys(map, &["cpus", "memory", "pids", "devices"], at)?;
     let mut resource = Resource::default();
     for (name, value) in options(map) {
         let key = join(at.key, name);
         let f = At::new(at.file, &key);
         match name.as_str() {
             "cpus" => resource.cpus = float(value, f)?,
-            "memory" => resource.memory = Some(bytes(value, f)?).filter(|b| b.0 != 0),
+            // The schema takes a string only here, unlike `mem_limit`.
+            "memory" => match value {
+                Node::Str(_) => resource.memory = Some(bytes(value, f)?).filter(|b| b.0 != 0),
+                other => return Err(f.must_be("a string", other)),
+            },
             "pids" => resource.pids = integer(value, f)?,
             "devices" => resource.devices = device_requests(value, f)?,
-            // Swarm-only; Compose drops them when it creates containers.
             _ => return Err(f.unsupported()),
         }
     }

@@ -1,7 +1,8 @@
 //! Merging of several compose files (`-f a -f b`, or a file and its
 //! override), with Docker Compose's rules. Mappings merge key by key,
 //! scalars and `command`/`entrypoint`/`healthcheck.test` are replaced,
-//! `ports` are a union, `volumes` merge by target, other lists append
+//! `logging` is replaced when the driver changes, `ports` are a union,
+//! `volumes` and `devices` merge by target, other lists append
 //! without duplicates, `!reset` removes a key and `!override` replaces a
 //! value without merging.
 //!
@@ -55,7 +56,7 @@ fn merge_value(base: &mut Node, overlay: Node, path: &[&str]) {
             | ["services", "*", "entrypoint"]
             | ["services", "*", "healthcheck", "test"]
     );
-    if replace {
+    if replace || other_log_driver(base, &overlay, path) {
         *base = strip_tags(overlay);
         return;
     }
@@ -66,10 +67,40 @@ fn merge_value(base: &mut Node, overlay: Node, path: &[&str]) {
             match path {
                 ["services", "*", "volumes"] => merge_by(base_items, overlay_items, volume_target),
                 ["services", "*", "ports"] => merge_by(base_items, overlay_items, port_key),
+                ["services", "*", "devices"] => merge_by(base_items, overlay_items, device_target),
                 _ => merge_by(base_items, overlay_items, |n| Some(format!("{n:?}"))),
             }
         }
         (base, overlay) => *base = strip_tags(overlay),
+    }
+}
+
+/// Reports whether a later `logging` names another driver than the earlier
+/// one: its options then replace the earlier ones instead of merging.
+fn other_log_driver(base: &Node, overlay: &Node, path: &[&str]) -> bool {
+    if path != ["services", "*", "logging"] {
+        return false;
+    }
+    let driver = |node: &Node| match node {
+        Node::Map(map) => map.get("driver").and_then(Node::scalar_text),
+        _ => None,
+    };
+    matches!((driver(base), driver(overlay)), (Some(a), Some(b)) if a != b)
+}
+
+/// The container path of a `devices` entry, by which Compose merges them.
+fn device_target(node: &Node) -> Option<String> {
+    match node {
+        Node::Str(text) => {
+            let mut parts = text.split(':');
+            let source = parts.next()?;
+            Some(parts.next().unwrap_or(source).to_owned())
+        }
+        Node::Map(map) => match map.get("target") {
+            Some(Node::Str(target)) => Some(target.clone()),
+            _ => None,
+        },
+        _ => None,
     }
 }
 

@@ -24,7 +24,7 @@ use super::service_fields::{
 use super::service_keys::{NOT_YET, SUPPORTED};
 use super::volumes::{PathBase, absolute, is_path, parse_volumes, target_of};
 use super::yaml::Node;
-use crate::model::{ByteCount, Service};
+use crate::model::{ByteCount, GoFloat, Service};
 
 /// Checks one file's service and rewrites list forms into the mapping
 /// forms that merge by key.
@@ -238,6 +238,46 @@ fn nonzero_bytes(value: &Node, at: At<'_>) -> Result<Option<ByteCount>, LoadErro
     Ok(Some(bytes(value, at)?).filter(|b| b.0 != 0))
 }
 
+/// Reads `cgroup`, which the schema limits to `host` and `private`.
+fn cgroup(value: &Node, at: At<'_>) -> Result<Option<String>, LoadError> {
+    let mode = non_empty_string(value, at)?;
+    match mode.as_deref() {
+        None | Some("host") | Some("private") => Ok(mode),
+        Some(other) => Err(at.invalid(other, "`host` or `private`")),
+    }
+}
+
+/// Reads `cpu_percent`, a whole percentage.
+fn cpu_percent(value: &Node, at: At<'_>) -> Result<GoFloat, LoadError> {
+    let percent = integer(value, at)?;
+    if !(0..=100).contains(&percent) {
+        return Err(at.invalid(percent.to_string(), "a percentage from 0 to 100"));
+    }
+    Ok(GoFloat(percent as f32))
+}
+
+/// Reads a list whose items the schema requires to be distinct.
+fn unique_list(value: &Node, at: At<'_>) -> Result<Vec<String>, LoadError> {
+    let items = string_list(value, at)?;
+    for (i, item) in items.iter().enumerate() {
+        if let Some(first) = items[..i].iter().position(|earlier| earlier == item) {
+            return Err(LoadError::Schema {
+                path: at.file_buf(),
+                key: at.key.to_owned(),
+                message: format!(
+                    "items at {first} and {i} are equal (remove the repeated {item:?})"
+                ),
+            });
+        }
+    }
+    Ok(items)
+}
+
+/// Passes a mapping through, refusing the list form the schema refuses.
+fn mapping_node<'n>(value: &'n Node, at: At<'_>) -> Result<&'n Node, LoadError> {
+    mapping(value, at).map(|_| value)
+}
+
 /// Reads `oom_score_adj`, which the schema bounds.
 fn oom_score_adj(value: &Node, at: At<'_>) -> Result<i64, LoadError> {
     let score = integer(value, at)?;
@@ -276,11 +316,11 @@ pub(crate) fn convert(
                 }
                 service.build = Some(parsed);
             }
-            "cgroup" => service.cgroup = non_empty_string(value, f)?,
+            "cgroup" => service.cgroup = cgroup(value, f)?,
             "cgroup_parent" => service.cgroup_parent = non_empty_string(value, f)?,
             "configs" => service.configs = file_references(value, f, false)?,
             "cpu_count" => service.cpu_count = integer(value, f)?,
-            "cpu_percent" => service.cpu_percent = float(value, f)?,
+            "cpu_percent" => service.cpu_percent = cpu_percent(value, f)?,
             "cpu_period" => service.cpu_period = integer(value, f)?,
             "cpu_quota" => service.cpu_quota = integer(value, f)?,
             "cpu_rt_period" => service.cpu_rt_period = integer(value, f)?,
@@ -294,7 +334,7 @@ pub(crate) fn convert(
             "devices" => service.devices = devices(value, f)?,
             "external_links" => service.external_links = string_list(value, f)?,
             "gpus" => service.gpus = gpus(value, f)?,
-            "group_add" => service.group_add = string_list(value, f)?,
+            "group_add" => service.group_add = unique_list(value, f)?,
             "isolation" => service.isolation = non_empty_string(value, f)?,
             "label_file" => service.label_file = string_list(value, f)?,
             "logging" => service.logging = Some(logging(value, f)?),
@@ -310,7 +350,7 @@ pub(crate) fn convert(
             "runtime" => service.runtime = non_empty_string(value, f)?,
             "secrets" => service.secrets = file_references(value, f, true)?,
             "shm_size" => service.shm_size = nonzero_bytes(value, f)?,
-            "storage_opt" => service.storage_opt = string_values(value, f)?,
+            "storage_opt" => service.storage_opt = string_values(mapping_node(value, f)?, f)?,
             "sysctls" => service.sysctls = string_values(value, f)?,
             "ulimits" => service.ulimits = ulimits(value, f)?,
             "use_api_socket" => service.use_api_socket = boolean(value, f)?,

@@ -289,21 +289,33 @@ fn tmpfs_options(node: &Node, at: At<'_>) -> Result<TmpfsOptions, LoadError> {
     Ok(parsed)
 }
 
-/// Parses a size such as `64m` or `1g` into bytes (powers of 1024).
+/// Parses a size such as `64m`, `1 GiB` or `2.5kb` into bytes (powers of
+/// 1024). The unit is `b`, or a prefix `k`, `m`, `g`, `t`, `p` alone or
+/// followed by `b` or `ib`; `2gi` is refused, as Compose refuses it.
 pub(crate) fn byte_size(text: &str, at: At<'_>) -> Result<u64, LoadError> {
     let lower = text.trim().to_ascii_lowercase();
     let digits_end = lower
         .find(|c: char| !c.is_ascii_digit() && c != '.')
         .unwrap_or(lower.len());
     let (number, unit) = lower.split_at(digits_end);
-    let factor: u64 = match unit.trim_end_matches('b').trim_end_matches('i') {
+    let unit = unit.trim_start();
+    let prefix = unit
+        .strip_suffix("ib")
+        .or_else(|| unit.strip_suffix('b'))
+        .unwrap_or(unit);
+    let factor: u64 = match prefix {
         "" => 1,
         "k" => 1 << 10,
         "m" => 1 << 20,
         "g" => 1 << 30,
         "t" => 1 << 40,
+        "p" => 1 << 50,
         _ => return Err(at.invalid(text, "a size such as 64m or 1g")),
     };
+    // `ib` needs a prefix: a bare `ib` is no unit.
+    if prefix.is_empty() && unit == "ib" {
+        return Err(at.invalid(text, "a size such as 64m or 1g"));
+    }
     let value: f64 = number
         .parse()
         .map_err(|_| at.invalid(text, "a size such as 64m or 1g"))?;

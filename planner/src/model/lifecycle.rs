@@ -124,8 +124,9 @@ pub struct Build {
     pub provenance: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sbom: Option<String>,
+    /// `id` or `id=path` entries.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub ssh: Vec<SshKey>,
+    pub ssh: Vec<String>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub labels: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -161,13 +162,4 @@ pub struct Build {
     pub platforms: Vec<String>,
     #[serde(default, skip_serializing_if = "is_false")]
     pub privileged: bool,
-}
-
-/// One `build.ssh` entry: an agent socket or key id and its path.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SshKey {
-    pub id: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
 }

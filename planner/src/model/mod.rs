@@ -14,7 +14,7 @@ mod service;
 
 pub use duration::GoDuration;
 pub use lifecycle::{
-    Build, CredentialSpec, Develop, FileMode, FileReference, ServiceHook, SshKey, WatchTrigger,
+    Build, CredentialSpec, Develop, FileMode, FileReference, ServiceHook, WatchTrigger,
 };
 pub use project::{FileObject, Ipam, IpamPool, Network, Project, Volume};
 pub use resources::{
