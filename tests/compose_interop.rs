@@ -31,6 +31,10 @@ const CANNOT_RUN: &[(&str, &str)] = &[
         "berth's engine client has no container-level MacAddress field for mac_address",
     ),
     (
+        "35",
+        "Compose would build an image and leave it on the engine",
+    ),
+    (
         "36",
         "Compose imports a build cache from a registry, which is out of reach",
     ),
