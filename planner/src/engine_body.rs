@@ -304,6 +304,10 @@ pub struct EndpointBody {
     pub aliases: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mac_address: Option<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub driver_opts: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub gw_priority: i64,
 }
 
 /// Static addresses of an endpoint.

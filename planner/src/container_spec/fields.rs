@@ -151,6 +151,9 @@ const VOLUME_OPTION_KEYS: &[&str] = &["nocopy", "subpath"];
 const TMPFS_KEYS: &[&str] = &["size", "mode"];
 const NETWORK_KEYS: &[&str] = &[
     "aliases",
+    "driver_opts",
+    "gw_priority",
+    "interface_name",
     "ipv4_address",
     "ipv6_address",
     "link_local_ips",

@@ -217,11 +217,16 @@ pub fn container_create(spec: &ContainerSpec) -> Result<ContainerCreate, Contain
 /// Reports whether the API version takes every endpoint in the create body
 /// (1.44 and later) rather than only the primary one.
 fn api_accepts_multiple_endpoints(version: &str) -> Result<bool, ContainerSpecError> {
+    api_at_least(version, (1, 44))
+}
+
+/// Reports whether the API version `MAJOR.MINOR` is `minimum` or later.
+fn api_at_least(version: &str, minimum: (u32, u32)) -> Result<bool, ContainerSpecError> {
     let invalid = || ContainerSpecError::ApiVersion(version.to_owned());
     let (major, minor) = version.split_once('.').ok_or_else(invalid)?;
     let major: u32 = major.parse().map_err(|_| invalid())?;
     let minor: u32 = minor.parse().map_err(|_| invalid())?;
-    Ok((major, minor) >= (1, 44))
+    Ok((major, minor) >= minimum)
 }
 
 /// Returns `image`, or `<project>-<service>`, the name Compose gives an

@@ -57,12 +57,12 @@ pub(super) fn networking(
     }
 
     let primary_name = engine_network_name(spec, primary)?;
-    let mut primary_endpoint = endpoint(spec, primary_config, links);
+    let mut primary_endpoint = endpoint(spec, primary_config, links)?;
     let mut endpoints = BTreeMap::new();
     let mut later = Vec::new();
     for (key, config) in by_priority.iter().skip(1) {
         let name = engine_network_name(spec, key)?;
-        let endpoint = endpoint(spec, *config, links);
+        let endpoint = endpoint(spec, *config, links)?;
         if multiple_endpoints {
             endpoints.insert(name, endpoint);
         } else {
@@ -168,17 +168,37 @@ fn engine_network_name(spec: &ContainerSpec, key: &str) -> Result<String, Contai
 /// Builds one endpoint. Its aliases are the final container name, the
 /// service name and the declared aliases, in that order. `IPAMConfig` is
 /// present, possibly empty, whenever the service gives the network an
-/// options object.
+/// options object. `interface_name` becomes a driver option, which
+/// engines before API 1.49 do not know.
 fn endpoint(
     spec: &ContainerSpec,
     config: Option<&ServiceNetwork>,
     links: &[String],
-) -> EndpointBody {
+) -> Result<EndpointBody, ContainerSpecError> {
     let mut aliases = vec![spec.name.to_owned(), spec.service_name.to_owned()];
+    let mut driver_opts = BTreeMap::new();
     if let Some(config) = config {
         aliases.extend(config.aliases.iter().cloned());
+        driver_opts.clone_from(&config.driver_opts);
+        if let Some(name) = &config.interface_name {
+            if !super::api_at_least(spec.api_version, (1, 49))? {
+                return Err(ContainerSpecError::invalid(
+                    spec,
+                    "networks.interface_name",
+                    name,
+                    format!(
+                        "needs engine api 1.49 or later, the engine has {}",
+                        spec.api_version
+                    ),
+                ));
+            }
+            driver_opts.insert(
+                "com.docker.network.endpoint.ifname".to_owned(),
+                name.clone(),
+            );
+        }
     }
-    EndpointBody {
+    Ok(EndpointBody {
         ipam_config: config.map(|config| EndpointIpamBody {
             ipv4_address: config.ipv4_address.clone(),
             ipv6_address: config.ipv6_address.clone(),
@@ -187,5 +207,7 @@ fn endpoint(
         links: links.to_vec(),
         aliases,
         mac_address: config.and_then(|config| config.mac_address.clone()),
-    }
+        driver_opts,
+        gw_priority: config.map_or(0, |config| config.gw_priority),
+    })
 }

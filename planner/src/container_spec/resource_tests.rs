@@ -28,6 +28,10 @@ fn project(compose: &str) -> Project {
 }
 
 fn create_body(project: &Project) -> Result<Value, ContainerSpecError> {
+    create_body_on(project, "1.41")
+}
+
+fn create_body_on(project: &Project, api_version: &str) -> Result<Value, ContainerSpecError> {
     let links = BTreeMap::new();
     let spec = ContainerSpec {
         project,
@@ -37,7 +41,7 @@ fn create_body(project: &Project) -> Result<Value, ContainerSpecError> {
         name: "p-app-1",
         config_hash: "0",
         image_id: None,
-        api_version: "1.41",
+        api_version,
         inherited_mounts: &[],
         replace: None,
         link_targets: &links,
@@ -228,5 +232,34 @@ fn copied_secrets_and_engine_socket_are_refused() {
             }
             other => panic!("{field}: expected a not-supported error, got {other:?}"),
         }
+    }
+}
+
+#[test]
+fn endpoint_driver_options_and_interface_name() {
+    let project = project(
+        "services:
+  app:
+    image: busybox
+    networks:
+      default: {driver_opts: {mtu: 1400}, gw_priority: 5, interface_name: eth7}
+",
+    );
+    let body = create_body_on(&project, "1.49").expect("body");
+    assert_eq!(
+        body["NetworkingConfig"]["EndpointsConfig"]["p_default"],
+        json!({
+            "IPAMConfig": {},
+            "Aliases": ["p-app-1", "app"],
+            "DriverOpts": {"com.docker.network.endpoint.ifname": "eth7", "mtu": "1400"},
+            "GwPriority": 5
+        })
+    );
+    match create_body_on(&project, "1.41") {
+        Err(ContainerSpecError::Invalid { field, reason, .. }) => {
+            assert_eq!(field, "networks.interface_name");
+            assert!(reason.contains("1.49"), "{reason}");
+        }
+        other => panic!("expected an api version error, got {other:?}"),
     }
 }

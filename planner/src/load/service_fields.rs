@@ -9,6 +9,7 @@ use super::fields::{
     At, boolean, integer, join, key_values, known_keys, mapping, non_empty_string, string,
     string_list, unsigned,
 };
+use super::limits::string_values;
 use super::yaml::Node;
 use crate::model::{
     CONDITION_COMPLETED, CONDITION_HEALTHY, CONDITION_STARTED, DependsOn, GoDuration, Healthcheck,
@@ -188,6 +189,9 @@ pub(crate) fn networks(
                         "link_local_ips" => network.link_local_ips = string_list(value, f)?,
                         "mac_address" => network.mac_address = non_empty_string(value, f)?,
                         "priority" => network.priority = integer(value, f)?,
+                        "driver_opts" => network.driver_opts = string_values(value, f)?,
+                        "gw_priority" => network.gw_priority = integer(value, f)?,
+                        "interface_name" => network.interface_name = non_empty_string(value, f)?,
                         _ => return Err(f.unsupported()),
                     }
                 }

@@ -390,6 +390,12 @@ pub struct TmpfsOptions {
 pub struct ServiceNetwork {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub aliases: Vec<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub driver_opts: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub gw_priority: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interface_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ipv4_address: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
