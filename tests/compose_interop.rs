@@ -110,10 +110,10 @@ fn with_down<T>(live: &Live, inner: impl FnOnce() -> Result<T, String>) -> Resul
     let args = live.create_args(&["down", "-v", "-t", "0"]);
     let mut down = live.compose(&args, true);
     if !down.status.success() {
-        // NOTE: one run saw `down` fail on a case without a visible cause,
-        // and the message was lost. A second try tells an engine hiccup
-        // from a project Compose cannot remove, and the first output is
-        // kept in the log.
+        // NOTE: `down` has failed here once, with the network left behind
+        // holding a stale endpoint; the cause is unknown. A second try
+        // separates an engine hiccup from a project Compose cannot remove,
+        // and the first output is printed.
         println!("note: {}", describe("compose down -v (first try)", &down));
         down = live.compose(&args, true);
     }
