@@ -249,6 +249,16 @@ pub struct MountBody {
     pub volume_options: Option<VolumeOptionsBody>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tmpfs_options: Option<TmpfsOptionsBody>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_options: Option<ImageOptionsBody>,
+}
+
+/// `ImageOptions` of a mount.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct ImageOptionsBody {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subpath: Option<String>,
 }
 
 /// `BindOptions` of a mount.
@@ -267,6 +277,8 @@ pub struct BindOptionsBody {
 pub struct VolumeOptionsBody {
     #[serde(default)]
     pub no_copy: bool,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subpath: Option<String>,
 }

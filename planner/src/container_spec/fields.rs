@@ -137,17 +137,21 @@ const PORT_KEYS: &[&str] = &[
     "protocol",
     "app_protocol",
 ];
+/// `consistency` is a Docker Desktop setting that Linux engines ignore.
 const VOLUME_KEYS: &[&str] = &[
     "type",
     "source",
     "target",
     "read_only",
+    "consistency",
     "bind",
     "volume",
     "tmpfs",
+    "image",
 ];
 const BIND_KEYS: &[&str] = &["selinux", "propagation", "create_host_path", "recursive"];
-const VOLUME_OPTION_KEYS: &[&str] = &["nocopy", "subpath"];
+const VOLUME_OPTION_KEYS: &[&str] = &["labels", "nocopy", "subpath"];
+const IMAGE_OPTION_KEYS: &[&str] = &["subpath"];
 const TMPFS_KEYS: &[&str] = &["size", "mode"];
 const NETWORK_KEYS: &[&str] = &[
     "aliases",
@@ -207,6 +211,12 @@ pub(super) fn reject_unmapped(spec: &ContainerSpec) -> Result<(), ContainerSpecE
             VOLUME_OPTION_KEYS,
         )?;
         check_keys(spec, &format!("{path}.tmpfs"), &volume["tmpfs"], TMPFS_KEYS)?;
+        check_keys(
+            spec,
+            &format!("{path}.image"),
+            &volume["image"],
+            IMAGE_OPTION_KEYS,
+        )?;
     }
     Ok(())
 }

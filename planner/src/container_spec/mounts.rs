@@ -5,13 +5,15 @@
 //! bind, the engine then creates a missing host path, which the Mount API
 //! cannot do. That covers binds without propagation or `recursive` and
 //! with `create_host_path` left on, and named project volumes without
-//! `nocopy` or `subpath`. Everything else goes through `Mounts`: anonymous
-//! volumes, volumes with options, tmpfs, inherited volumes, secrets and
-//! configs.
+//! `nocopy`, `subpath` or labels. Everything else goes through `Mounts`:
+//! anonymous volumes, volumes with options, tmpfs, images, inherited
+//! volumes, secrets and configs.
 
 use std::collections::BTreeMap;
 
-use crate::engine_body::{BindOptionsBody, MountBody, TmpfsOptionsBody, VolumeOptionsBody};
+use crate::engine_body::{
+    BindOptionsBody, ImageOptionsBody, MountBody, TmpfsOptionsBody, VolumeOptionsBody,
+};
 use crate::model::ServiceVolume;
 
 use super::{ContainerSpec, ContainerSpecError};
@@ -77,7 +79,8 @@ fn entry(
         "bind" => bind_entry(spec, index, volume),
         "volume" => Ok(volume_entry(spec, volume)),
         "tmpfs" => tmpfs_entry(spec, index, volume),
-        "image" | "npipe" | "cluster" => Err(ContainerSpecError::unsupported(
+        "image" => image_entry(spec, index, volume),
+        "npipe" | "cluster" => Err(ContainerSpecError::unsupported(
             spec,
             format!("volumes[{index}].type"),
             volume.kind.clone(),
@@ -86,7 +89,7 @@ fn entry(
             spec,
             format!("volumes[{index}].type"),
             other,
-            "expected `bind`, `volume` or `tmpfs`",
+            "expected `bind`, `volume`, `tmpfs` or `image`",
         )),
     }
 }
@@ -147,6 +150,7 @@ fn bind_entry(
         }),
         volume_options: None,
         tmpfs_options: None,
+        image_options: None,
     }))
 }
 
@@ -161,10 +165,9 @@ fn volume_entry(spec: &ContainerSpec, volume: &ServiceVolume) -> Entry {
         Some(project_volume) => Some(project_volume.name.clone()),
         None => volume.source.clone(),
     };
-    let has_options = volume
-        .volume
-        .as_ref()
-        .is_some_and(|options| options.nocopy || options.subpath.is_some());
+    let has_options = volume.volume.as_ref().is_some_and(|options| {
+        options.nocopy || options.subpath.is_some() || !options.labels.is_empty()
+    });
 
     if let (Some(source), Some(_), false) = (&source, project_volume, has_options) {
         return Entry::Bind(bind_string(source, volume));
@@ -177,9 +180,11 @@ fn volume_entry(spec: &ContainerSpec, volume: &ServiceVolume) -> Entry {
         bind_options: None,
         volume_options: volume.volume.as_ref().map(|options| VolumeOptionsBody {
             no_copy: options.nocopy,
+            labels: options.labels.clone(),
             subpath: options.subpath.clone(),
         }),
         tmpfs_options: None,
+        image_options: None,
     })
 }
 
@@ -218,6 +223,36 @@ fn tmpfs_entry(
         bind_options: None,
         volume_options: None,
         tmpfs_options,
+        image_options: None,
+    }))
+}
+
+/// Mounts a path of an image, which engines before API 1.48 cannot do.
+fn image_entry(
+    spec: &ContainerSpec,
+    index: usize,
+    volume: &ServiceVolume,
+) -> Result<Entry, ContainerSpecError> {
+    if !super::api_at_least(spec.api_version, (1, 48))? {
+        return Err(ContainerSpecError::invalid(
+            spec,
+            format!("volumes[{index}].type"),
+            "image",
+            format!(
+                "needs engine api 1.48 or later, the engine has {}",
+                spec.api_version
+            ),
+        ));
+    }
+    Ok(Entry::Mount(MountBody {
+        kind: "image".to_owned(),
+        source: volume.source.clone(),
+        target: volume.target.clone(),
+        read_only: volume.read_only,
+        image_options: volume.image.as_ref().map(|options| ImageOptionsBody {
+            subpath: options.subpath.clone(),
+        }),
+        ..MountBody::default()
     }))
 }
 

@@ -263,3 +263,32 @@ fn endpoint_driver_options_and_interface_name() {
         other => panic!("expected an api version error, got {other:?}"),
     }
 }
+
+#[test]
+fn image_volumes_and_volume_labels_use_the_mount_api() {
+    let project = project(
+        "services:
+  app:
+    image: busybox
+    volumes:
+      - {type: image, source: alpine, target: /mnt, image: {subpath: etc}}
+      - {type: volume, source: data, target: /data, volume: {labels: {a: b}}}
+volumes:
+  data:
+",
+    );
+    let body = create_body_on(&project, "1.48").expect("body");
+    assert_eq!(
+        body["HostConfig"]["Mounts"],
+        json!([
+            {"Type": "volume", "Source": "p_data", "Target": "/data", "ReadOnly": false,
+             "VolumeOptions": {"NoCopy": false, "Labels": {"a": "b"}}},
+            {"Type": "image", "Source": "alpine", "Target": "/mnt", "ReadOnly": false,
+             "ImageOptions": {"Subpath": "etc"}}
+        ])
+    );
+    match create_body_on(&project, "1.41") {
+        Err(ContainerSpecError::Invalid { field, .. }) => assert_eq!(field, "volumes[0].type"),
+        other => panic!("expected an api version error, got {other:?}"),
+    }
+}

@@ -82,5 +82,6 @@ fn mount(
         bind_options: secret.then(BindOptionsBody::default),
         volume_options: None,
         tmpfs_options: None,
+        image_options: None,
     })
 }

@@ -84,9 +84,11 @@ fn volume(kind: &str, source: Option<&str>, target: &str) -> ServiceVolume {
         source: source.map(str::to_owned),
         target: target.to_owned(),
         read_only: false,
+        consistency: None,
         bind: None,
         volume: None,
         tmpfs: None,
+        image: None,
     }
 }
 
@@ -353,15 +355,15 @@ fn volume_options_need_mount_api() {
         ServiceVolume {
             volume: Some(VolumeOptions {
                 nocopy: true,
-                subpath: None,
+                ..VolumeOptions::default()
             }),
             ..volume("volume", Some("appdata"), "/nocopy")
         },
         ServiceVolume {
             read_only: true,
             volume: Some(VolumeOptions {
-                nocopy: false,
                 subpath: Some("sub".to_owned()),
+                ..VolumeOptions::default()
             }),
             ..volume("volume", Some("cache"), "/sub")
         },

@@ -7,9 +7,12 @@ use std::path::{Component, Path, PathBuf};
 use indexmap::IndexMap;
 
 use super::error::LoadError;
-use super::fields::{At, boolean, index, join, known_keys, mapping, string, string_or_number};
+use super::fields::{
+    At, boolean, index, join, known_keys, mapping, non_empty_string, string, string_or_number,
+};
+use super::limits::string_values;
 use super::yaml::Node;
-use crate::model::{BindOptions, ServiceVolume, TmpfsOptions, VolumeOptions};
+use crate::model::{BindOptions, ImageVolumeOptions, ServiceVolume, TmpfsOptions, VolumeOptions};
 
 const PROPAGATIONS: &[&str] = &[
     "shared", "rshared", "slave", "rslave", "private", "rprivate",
@@ -122,6 +125,8 @@ fn parse_short(text: &str, at: At<'_>, base: &PathBase<'_>) -> Result<ServiceVol
             }),
             volume: None,
             tmpfs: None,
+            consistency: None,
+            image: None,
         },
         source => ServiceVolume {
             kind: "volume".to_owned(),
@@ -131,9 +136,11 @@ fn parse_short(text: &str, at: At<'_>, base: &PathBase<'_>) -> Result<ServiceVol
             bind: None,
             volume: Some(VolumeOptions {
                 nocopy,
-                subpath: None,
+                ..VolumeOptions::default()
             }),
             tmpfs: None,
+            consistency: None,
+            image: None,
         },
     })
 }
@@ -165,9 +172,6 @@ fn parse_long(
             Some(value) => string(value, At::new(at.file, &field(name))).map(Some),
         }
     };
-    if map.contains_key("consistency") {
-        return Err(At::new(at.file, &field("consistency")).unsupported());
-    }
     let kind = get_string("type")?.ok_or_else(|| {
         At::new(at.file, &field("type")).invalid("", "one of bind, volume, tmpfs")
     })?;
@@ -186,9 +190,11 @@ fn parse_long(
         source: None,
         target: clean_target(&target),
         read_only,
+        consistency: get_string("consistency")?.filter(|c| !c.is_empty()),
         bind: None,
         volume: None,
         tmpfs: None,
+        image: None,
     };
     let options = |name: &str| map.get(name).map(|node| (node, field(name)));
     match kind.as_str() {
@@ -218,7 +224,14 @@ fn parse_long(
                 volume.tmpfs = Some(tmpfs_options(node, At::new(at.file, &key))?);
             }
         }
-        "npipe" | "cluster" | "image" => return Err(At::new(at.file, &field("type")).unsupported()),
+        "image" => {
+            // Compose accepts an empty source here; the engine refuses it.
+            volume.source = source;
+            if let Some((node, key)) = options("image") {
+                volume.image = Some(image_options(node, At::new(at.file, &key))?);
+            }
+        }
+        "npipe" | "cluster" => return Err(At::new(at.file, &field("type")).unsupported()),
         other => {
             return Err(
                 At::new(at.file, &field("type")).invalid(other, "one of bind, volume, tmpfs")
@@ -250,7 +263,7 @@ fn bind_options(node: &Node, at: At<'_>) -> Result<BindOptions, LoadError> {
     Ok(bind)
 }
 
-/// Reads `volume:` options; volume labels are not supported yet.
+/// Reads `volume:` options.
 fn volume_options(node: &Node, at: At<'_>) -> Result<VolumeOptions, LoadError> {
     let options = mapping(node, at)?;
     known_keys(options, &["nocopy", "subpath", "labels"], at)?;
@@ -261,10 +274,21 @@ fn volume_options(node: &Node, at: At<'_>) -> Result<VolumeOptions, LoadError> {
         match name.as_str() {
             "nocopy" => parsed.nocopy = boolean(value, at)?,
             "subpath" => parsed.subpath = Some(string(value, at)?),
-            _ => return Err(at.unsupported()),
+            _ => parsed.labels = string_values(value, at)?,
         }
     }
     Ok(parsed)
+}
+
+/// Reads `image:` options.
+fn image_options(node: &Node, at: At<'_>) -> Result<ImageVolumeOptions, LoadError> {
+    let options = mapping(node, at)?;
+    known_keys(options, &["subpath"], at)?;
+    let subpath = match options.get("subpath") {
+        Some(value) => non_empty_string(value, At::new(at.file, &join(at.key, "subpath")))?,
+        None => None,
+    };
+    Ok(ImageVolumeOptions { subpath })
 }
 
 /// Reads `tmpfs:` options: the size in bytes and the mode as a number.

@@ -22,8 +22,9 @@ pub use resources::{
     Resource, RestartPolicy, ThrottleDevice, Ulimit, WeightDevice,
 };
 pub use service::{
-    BindOptions, DependsOn, Deploy, DeployPlacement, Healthcheck, PlacementPreference, PortConfig,
-    Service, ServiceNetwork, ServiceVolume, TmpfsOptions, UpdateConfig, VolumeOptions,
+    BindOptions, DependsOn, Deploy, DeployPlacement, Healthcheck, ImageVolumeOptions,
+    PlacementPreference, PortConfig, Service, ServiceNetwork, ServiceVolume, TmpfsOptions,
+    UpdateConfig, VolumeOptions,
 };
 
 /// `depends_on` condition: the dependency's container has started.

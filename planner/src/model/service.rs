@@ -329,7 +329,7 @@ pub struct PortConfig {
     pub app_protocol: Option<String>,
 }
 
-/// A service volume in long form: `bind`, `volume` or `tmpfs`.
+/// A service volume in long form: `bind`, `volume`, `tmpfs` or `image`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceVolume {
@@ -342,12 +342,25 @@ pub struct ServiceVolume {
     pub target: String,
     #[serde(default, skip_serializing_if = "is_false")]
     pub read_only: bool,
+    /// A Docker Desktop setting that engines on Linux ignore.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consistency: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bind: Option<BindOptions>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub volume: Option<VolumeOptions>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tmpfs: Option<TmpfsOptions>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<ImageVolumeOptions>,
+}
+
+/// Options of an image mount: the path inside the image to mount.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImageVolumeOptions {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subpath: Option<String>,
 }
 
 /// Options of a bind mount.
@@ -368,6 +381,8 @@ pub struct BindOptions {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VolumeOptions {
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "is_false")]
     pub nocopy: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
