@@ -7,6 +7,7 @@
 //! same string, so the tree is built with a seed that looks at where the
 //! scalar sits in the source text.
 
+use std::cell::Cell;
 use std::fmt;
 
 use indexmap::IndexMap;
@@ -104,12 +105,36 @@ pub(crate) fn go_float(value: f64) -> String {
     format!("{value}")
 }
 
+/// Nodes plus scalar bytes that any document may expand to, whatever its
+/// size. A node with its map entry takes 64 to about 100 bytes, so a small
+/// document's tree stays near 100 MB at most (an estimate).
+const EXPANSION_ALLOWANCE: usize = 1_000_000;
+/// Nodes plus scalar bytes allowed per byte of source on top of
+/// [`EXPANSION_ALLOWANCE`]. Without aliases a document spends at most about
+/// two per byte: an empty value as in `a:` is a node for one character, and
+/// an escape grows at most from two bytes (`\P`) to three.
+const EXPANSION_PER_SOURCE_BYTE: usize = 4;
+
 /// Parses one YAML document. Returns the parser's message on failure.
+///
+/// The YAML crate limits alias jumps to 100 per event of the source, which
+/// stops exponential "billion laughs" documents but not one large anchor
+/// aliased many times (quadratic growth). The expansion budget rejects
+/// those too, before the tree is built.
 pub(crate) fn parse(source: &str) -> Result<Node, String> {
     let deserializer = serde_yaml::Deserializer::from_str(source);
-    let node = NodeSeed { source }
-        .deserialize(deserializer)
-        .map_err(|e| e.to_string())?;
+    let budget = Cell::new(
+        source
+            .len()
+            .saturating_mul(EXPANSION_PER_SOURCE_BYTE)
+            .saturating_add(EXPANSION_ALLOWANCE),
+    );
+    let node = NodeSeed {
+        source,
+        budget: &budget,
+    }
+    .deserialize(deserializer)
+    .map_err(|e| e.to_string())?;
     apply_merge_keys(node)
 }
 
@@ -169,23 +194,50 @@ fn apply_merge_keys(node: Node) -> Result<Node, String> {
 
 struct NodeSeed<'s> {
     source: &'s str,
+    /// Nodes plus scalar bytes the document may still produce.
+    budget: &'s Cell<usize>,
 }
 
 impl<'de> DeserializeSeed<'de> for NodeSeed<'_> {
     type Value = Node;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Node, D::Error> {
+        spend(self.budget, 1)?;
         deserializer.deserialize_any(NodeVisitor {
             source: self.source,
+            budget: self.budget,
         })
+    }
+}
+
+/// Takes `cost` from `budget`, or fails once aliases have expanded the
+/// document far beyond its source.
+fn spend<E: serde::de::Error>(budget: &Cell<usize>, cost: usize) -> Result<(), E> {
+    match budget.get().checked_sub(cost) {
+        Some(left) => {
+            budget.set(left);
+            Ok(())
+        }
+        None => Err(E::custom(
+            "document contains excessive aliasing: its aliases expand it far beyond its own \
+             size; repeat fewer or smaller anchored values",
+        )),
     }
 }
 
 struct NodeVisitor<'s> {
     source: &'s str,
+    budget: &'s Cell<usize>,
 }
 
 impl NodeVisitor<'_> {
+    fn seed(&self) -> NodeSeed<'_> {
+        NodeSeed {
+            source: self.source,
+            budget: self.budget,
+        }
+    }
+
     /// True when `text` is a slice of the source not enclosed in quotes,
     /// which is how an unquoted scalar reaches the visitor.
     fn is_plain(&self, text: &str) -> bool {
@@ -249,7 +301,8 @@ impl<'de> Visitor<'de> for NodeVisitor<'_> {
         Ok(Node::Float(v))
     }
 
-    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Node, E> {
+    fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Node, E> {
+        spend(self.budget, v.len())?;
         if self.is_plain(v) {
             if let Some(i) = plain_integer(v) {
                 return Ok(Node::Int(i));
@@ -258,11 +311,13 @@ impl<'de> Visitor<'de> for NodeVisitor<'_> {
         Ok(Node::Str(v.to_owned()))
     }
 
-    fn visit_str<E>(self, v: &str) -> Result<Node, E> {
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Node, E> {
+        spend(self.budget, v.len())?;
         Ok(Node::Str(v.to_owned()))
     }
 
-    fn visit_string<E>(self, v: String) -> Result<Node, E> {
+    fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Node, E> {
+        spend(self.budget, v.len())?;
         Ok(Node::Str(v))
     }
 
@@ -275,17 +330,12 @@ impl<'de> Visitor<'de> for NodeVisitor<'_> {
     }
 
     fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Node, D::Error> {
-        NodeSeed {
-            source: self.source,
-        }
-        .deserialize(d)
+        self.seed().deserialize(d)
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Node, A::Error> {
         let mut items = Vec::new();
-        while let Some(item) = seq.next_element_seed(NodeSeed {
-            source: self.source,
-        })? {
+        while let Some(item) = seq.next_element_seed(self.seed())? {
             items.push(item);
         }
         Ok(Node::Seq(items))
@@ -293,9 +343,7 @@ impl<'de> Visitor<'de> for NodeVisitor<'_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
         let mut entries = IndexMap::new();
-        while let Some(key) = map.next_key_seed(NodeSeed {
-            source: self.source,
-        })? {
+        while let Some(key) = map.next_key_seed(self.seed())? {
             let key = match &key {
                 Node::Null => String::new(),
                 other => other.scalar_text().ok_or_else(|| {
@@ -305,9 +353,7 @@ impl<'de> Visitor<'de> for NodeVisitor<'_> {
                     ))
                 })?,
             };
-            let value = map.next_value_seed(NodeSeed {
-                source: self.source,
-            })?;
+            let value = map.next_value_seed(self.seed())?;
             if entries.contains_key(&key) {
                 return Err(serde::de::Error::custom(format!(
                     "mapping key {key:?} already defined"
@@ -320,9 +366,7 @@ impl<'de> Visitor<'de> for NodeVisitor<'_> {
 
     fn visit_enum<A: EnumAccess<'de>>(self, data: A) -> Result<Node, A::Error> {
         let (tag, variant): (String, _) = data.variant()?;
-        let inner = variant.newtype_variant_seed(NodeSeed {
-            source: self.source,
-        })?;
+        let inner = variant.newtype_variant_seed(self.seed())?;
         Ok(Node::Tagged(
             tag.trim_start_matches('!').to_owned(),
             Box::new(inner),

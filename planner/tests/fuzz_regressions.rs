@@ -1,0 +1,108 @@
+//! Inputs that make a YAML loader run away, loaded the way the `load` fuzz
+//! target in `fuzz/` loads its input: the loader must reject them quickly.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use berth_planner::load::{LoadRequest, load};
+
+/// The longest a load may take. Rejecting the wide alias bomb below takes
+/// about 2 s in an unoptimized build on a 2-core machine, and expanding it
+/// in full took about a minute.
+const MAX_LOAD_TIME: Duration = Duration::from_secs(10);
+
+/// The files the fuzz target builds from one input split on NUL bytes.
+const FILE_NAMES: [&str; 4] = ["/f/compose.yaml", "/f/.env", "/f/b.yaml", "/f/b.env"];
+
+fn files_from_input(data: &[u8]) -> BTreeMap<PathBuf, String> {
+    data.splitn(FILE_NAMES.len(), |&byte| byte == 0)
+        .zip(FILE_NAMES)
+        .map(|(part, name)| {
+            (
+                PathBuf::from(name),
+                String::from_utf8_lossy(part).into_owned(),
+            )
+        })
+        .collect()
+}
+
+fn request() -> LoadRequest {
+    let environment = [
+        ("HOME", "/home/user"),
+        ("TAG", "1.2"),
+        ("EMPTY", ""),
+        ("PORT", "8080"),
+    ]
+    .into_iter()
+    .map(|(key, value)| (key.to_owned(), value.to_owned()))
+    .collect();
+    LoadRequest {
+        working_dir: PathBuf::from("/f"),
+        project_name: Some("fuzz".to_owned()),
+        environment,
+        ..LoadRequest::default()
+    }
+}
+
+/// Builds the "billion laughs" document: each of `levels` anchors is a list
+/// of ten aliases of the previous one, so expanding the last one would make
+/// 10^levels strings.
+fn alias_bomb(levels: usize) -> String {
+    let mut text = String::from("x-l0: &l0 \"lol\"\n");
+    for level in 1..=levels {
+        let previous = format!("*l{}", level - 1);
+        let items = [previous.as_str(); 10].join(", ");
+        text.push_str(&format!("x-l{level}: &l{level} [{items}]\n"));
+    }
+    text.push_str(&format!(
+        "services:\n  app:\n    image: busybox\n    command: *l{levels}\n"
+    ));
+    text
+}
+
+#[test]
+fn alias_bomb_rejected_quickly() {
+    let started = Instant::now();
+    let files = files_from_input(alias_bomb(9).as_bytes());
+    let result = load(&request(), &files);
+    let elapsed = started.elapsed();
+    let error = match result {
+        Ok(_) => panic!("an alias bomb loaded"),
+        Err(error) => error.to_string(),
+    };
+    assert!(elapsed < MAX_LOAD_TIME, "rejecting took {elapsed:?}");
+    assert!(
+        error.contains("repetition limit") || error.contains("excessive aliasing"),
+        "unexpected error: {error}"
+    );
+}
+
+/// Builds a document whose size grows linearly with `count` but whose
+/// expansion grows with its square: one anchored list of `count` strings,
+/// aliased `count` times. Each alias costs the YAML parser one jump, so its
+/// own repetition limit does not stop this.
+fn wide_alias_bomb(count: usize) -> String {
+    let items = vec!["lol"; count].join(", ");
+    let aliases = vec!["*wide"; count].join(", ");
+    format!(
+        "x-wide: &wide [{items}]\nx-copies: [{aliases}]\nservices:\n  app:\n    image: busybox\n"
+    )
+}
+
+#[test]
+fn wide_alias_bomb_rejected_quickly() {
+    let started = Instant::now();
+    let files = files_from_input(wide_alias_bomb(3_000).as_bytes());
+    let result = load(&request(), &files);
+    let elapsed = started.elapsed();
+    let error = match result {
+        Ok(_) => panic!("a wide alias bomb loaded"),
+        Err(error) => error.to_string(),
+    };
+    assert!(elapsed < MAX_LOAD_TIME, "rejecting took {elapsed:?}");
+    assert!(
+        error.contains("excessive aliasing"),
+        "unexpected error: {error}"
+    );
+}
