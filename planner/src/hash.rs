@@ -219,6 +219,25 @@ mod tests {
     }
 
     #[test]
+    fn network_labels_come_before_ip_flags() {
+        // The order `config --format json` of Compose 2.40.3 printed.
+        let network = Network {
+            name: "x_n".into(),
+            attachable: true,
+            labels: [("a".to_owned(), "b".to_owned())].into(),
+            enable_ipv4: Some(true),
+            enable_ipv6: Some(true),
+            ..Network::default()
+        };
+        assert_eq!(
+            network_config_hash(&network),
+            sha256_hex(
+                r#"{"name":"x_n","ipam":{},"attachable":true,"labels":{"a":"b"},"enable_ipv4":true,"enable_ipv6":true}"#
+            )
+        );
+    }
+
+    #[test]
     fn volume_hash_matches_compose() {
         // The label Compose put on `appdata:` of project `oracle71`.
         let volume = Volume {

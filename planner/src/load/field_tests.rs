@@ -244,3 +244,37 @@ fn override_file_merges_like_compose() {
         r#"{"A":"1","B":"2"}"#
     );
 }
+
+#[test]
+fn raw_env_files_are_read_literally() {
+    let source: BTreeMap<PathBuf, String> = [
+        (
+            PathBuf::from("/p/compose.yaml"),
+            "services:\n  app:\n    image: busybox\n    env_file: [{path: raw.env, format: raw}]\n"
+                .to_owned(),
+        ),
+        (
+            PathBuf::from("/p/raw.env"),
+            "# comment\n\nA=1 # c\nB=\"x\\ty\"\nC\nD\n".to_owned(),
+        ),
+    ]
+    .into();
+    let request = LoadRequest {
+        working_dir: PathBuf::from("/p"),
+        environment: [("C".to_owned(), "7".to_owned())].into(),
+        ..LoadRequest::default()
+    };
+    let loaded = match load(&request, &source) {
+        Ok(loaded) => loaded,
+        Err(error) => panic!("load failed: {error}"),
+    };
+    // What Compose 2.40.3 printed for the same file and variable.
+    let environment = &loaded.project.services["app"].environment;
+    let expected: BTreeMap<String, Option<String>> = [
+        ("A".to_owned(), Some("1 # c".to_owned())),
+        ("B".to_owned(), Some("\"x\\ty\"".to_owned())),
+        ("C".to_owned(), Some("7".to_owned())),
+    ]
+    .into();
+    assert_eq!(environment, &expected);
+}

@@ -238,12 +238,19 @@ pub(crate) fn apply_env_files(
     for (i, entry) in entries.iter().enumerate() {
         let entry_key = index(&key, i);
         let entry_at = At::new(at.file, &entry_key);
+        let mut raw = false;
         let (path, required) = match entry {
             Node::Str(path) => (path.clone(), true),
             Node::Map(map) => {
                 known_keys(map, &["path", "required", "format"], entry_at)?;
-                if map.contains_key("format") {
-                    return Err(At::new(at.file, &join(&entry_key, "format")).unsupported());
+                if let Some(format) = map.get("format") {
+                    let format_key = join(&entry_key, "format");
+                    let format_at = At::new(at.file, &format_key);
+                    match string(format, format_at)?.as_str() {
+                        "raw" => raw = true,
+                        // Compose takes plugins for other formats.
+                        _ => return Err(format_at.unsupported()),
+                    }
                 }
                 let path_key = join(&entry_key, "path");
                 let path = match map.get("path") {
@@ -273,7 +280,12 @@ pub(crate) fn apply_env_files(
             }
             continue;
         };
-        for (name, value) in dotenv::parse(&text, &resolved, &lookup)? {
+        let values = if raw {
+            parse_raw(&text, &resolved, &lookup)?
+        } else {
+            dotenv::parse(&text, &resolved, &lookup)?
+        };
+        for (name, value) in values {
             if value.is_some() {
                 from_files.insert(name, value);
             }
@@ -332,4 +344,35 @@ pub(crate) fn resolve_build_args(service: &mut Service, context: &EnvContext<'_>
             None => context.env.get(&name).map(|v| (name, Some(v.clone()))),
         })
         .collect();
+}
+
+/// Parses an env file of `format: raw`: `KEY=value` lines taken
+/// literally, without quotes, escapes, comments after values or
+/// substitution. A bare `KEY` takes the variable's value when it is set.
+fn parse_raw(
+    text: &str,
+    path: &Path,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<(String, Option<String>)>, LoadError> {
+    let mut values = Vec::new();
+    for (number, line) in text.lines().enumerate() {
+        if line.trim().is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (name, value) = match line.split_once('=') {
+            Some((name, value)) => (name, Some(value.to_owned())),
+            None => (line, lookup(line)),
+        };
+        if name.is_empty() || name.chars().any(char::is_whitespace) {
+            return Err(LoadError::EnvFileSyntax {
+                path: path.to_path_buf(),
+                line: number + 1,
+                message: format!(
+                    "variable {name:?} contains whitespace (raw files take `KEY=value`)"
+                ),
+            });
+        }
+        values.push((name.to_owned(), value));
+    }
+    Ok(values)
 }

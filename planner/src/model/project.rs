@@ -66,10 +66,13 @@ pub struct Network {
     pub internal: bool,
     #[serde(default, skip_serializing_if = "is_false")]
     pub attachable: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enable_ipv6: Option<bool>,
+    /// Compose 2.40.3 prints (and hashes) `labels` before the IP flags.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub labels: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enable_ipv4: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enable_ipv6: Option<bool>,
 }
 
 /// IPAM settings of a network; Compose always prints the object.
