@@ -9,6 +9,10 @@ mod support;
 #[path = "support/fault_proxy.rs"]
 mod fault_proxy;
 
+#[path = "e2e_util/mod.rs"]
+mod e2e_util;
+
+use e2e_util::VolumeCleanup;
 use fault_proxy::{Fault, FaultProxy};
 use support::{BUSYBOX_IMAGE, TestProject, assert_failure, assert_success, stderr_text};
 
@@ -46,9 +50,12 @@ fn read_marker(project: &TestProject) -> String {
 
 /// Replaces the store through the proxy with `fault` injected; returns
 /// berth's stderr.
-fn interrupted_replace(project: &TestProject, fault: Fault) -> String {
+fn interrupted_replace(project: &TestProject, volumes: &VolumeCleanup, fault: Fault) -> String {
     converge(project);
     let name = format!("{}-store-1", project.name());
+    // A replacement mounts the anonymous volume by name, so removing the
+    // containers no longer removes it: the guard does.
+    volumes.track(project, &name);
     let out = project.docker(&["exec", &name, "sh", "-c", "echo kept > /data/marker"]);
     assert_success(&out, "write the marker");
 
@@ -85,10 +92,11 @@ fn converges_again(project: &TestProject) {
 #[test]
 fn failed_rename_converges_on_next_plan() {
     let engine = require_engine!();
+    let volumes = VolumeCleanup::new(&engine);
     let project = TestProject::new(&engine);
     project.write("compose.yaml", &store(1));
 
-    let stderr = interrupted_replace(&project, Fault::once("POST", "/rename"));
+    let stderr = interrupted_replace(&project, &volumes, Fault::once("POST", "/rename"));
     assert!(
         stderr.contains("fault injected"),
         "the engine's message is shown: {stderr}"
@@ -104,10 +112,11 @@ fn failed_rename_converges_on_next_plan() {
 #[test]
 fn failed_removal_converges_on_next_plan() {
     let engine = require_engine!();
+    let volumes = VolumeCleanup::new(&engine);
     let project = TestProject::new(&engine);
     project.write("compose.yaml", &store(1));
 
-    let stderr = interrupted_replace(&project, Fault::once("DELETE", "/containers/"));
+    let stderr = interrupted_replace(&project, &volumes, Fault::once("DELETE", "/containers/"));
     assert!(
         stderr.contains("container.remove:"),
         "the failed step is named: {stderr}"
@@ -119,10 +128,15 @@ fn failed_removal_converges_on_next_plan() {
 #[test]
 fn failed_create_leaves_old_container_running() {
     let engine = require_engine!();
+    let volumes = VolumeCleanup::new(&engine);
     let project = TestProject::new(&engine);
     project.write("compose.yaml", &store(1));
 
-    interrupted_replace(&project, Fault::once("POST", "/containers/create"));
+    interrupted_replace(
+        &project,
+        &volumes,
+        Fault::once("POST", "/containers/create"),
+    );
     let name = format!("{}-store-1", project.name());
     let state = project.inspect_container(&name)["State"]["Status"].clone();
     assert_eq!(state, "running", "the old container keeps running");
