@@ -12,7 +12,7 @@ use super::{ContainerSpec, ContainerSpecError};
 /// engine: `profiles`, `attach`, `build`, `develop`, `container_name`,
 /// `depends_on` outside its label, `label_file` (already in `labels`),
 /// `scale`, `pull_policy`. `post_start` and `pre_stop` run after creation
-/// and do not change the body. Left out, so refused: `use_api_socket`
+/// and do not change the body. Left out, so rejected: `use_api_socket`
 /// (it mounts the engine's socket) and `credential_spec` (Windows only).
 const SERVICE_KEYS: &[&str] = &[
     "profiles",

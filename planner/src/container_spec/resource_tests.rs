@@ -205,7 +205,7 @@ fn cpus_become_nano_cpus_in_single_precision() {
 }
 
 #[test]
-fn copied_secrets_and_engine_socket_are_refused() {
+fn copied_secrets_and_socket_rejected() {
     let cases = [
         (
             "services:\n  app:\n    image: busybox\n    secrets: [key]\nsecrets:\n  key: {environment: KEY}\n",

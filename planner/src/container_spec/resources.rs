@@ -145,7 +145,8 @@ fn is_cdi_name(name: &str) -> bool {
     word(vendor) && word(class) && !device.is_empty()
 }
 
-/// A device request; `gpus` entries also ask for the `gpu` capability.
+/// Builds a device request. A `gpus` entry also requests the `gpu`
+/// capability.
 fn request(device: &DeviceRequest, gpu: bool) -> DeviceRequestBody {
     let mut capabilities = device.capabilities.clone();
     if gpu {

@@ -2,7 +2,7 @@
 //!
 //! Compose copies a secret or config given by `content:` or `environment:`
 //! into the container before each start. The plan has no step for that
-//! yet, so such a reference is refused here rather than left out.
+//! yet, so such a reference is rejected here rather than left out.
 
 use std::collections::BTreeMap;
 
@@ -78,7 +78,7 @@ fn mount(
         target,
         read_only: true,
         // Compose binds secrets without creating a missing host file, so
-        // the engine refuses the container; configs carry no options.
+        // the engine rejects the container. Configs carry no options.
         bind_options: secret.then(BindOptionsBody::default),
         volume_options: None,
         tmpfs_options: None,

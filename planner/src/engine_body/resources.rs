@@ -53,7 +53,7 @@ pub struct DeviceMappingBody {
     pub cgroup_permissions: String,
 }
 
-/// One `DeviceRequests` entry; a count of -1 asks for every device.
+/// One `DeviceRequests` entry. A count of -1 requests every device.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct DeviceRequestBody {

@@ -150,7 +150,7 @@ fn scalar_forms_print_like_compose() {
 }
 
 #[test]
-fn conflicting_resource_settings_are_refused() {
+fn conflicting_resource_settings_rejected() {
     let message = load_error(
         "services:\n  app:\n    image: busybox\n    mem_limit: 10m\n    deploy:\n      resources:\n        limits: {memory: 20m}\n",
     );

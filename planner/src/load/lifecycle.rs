@@ -359,7 +359,7 @@ fn flag_text(value: &Node, at: At<'_>) -> Result<String, LoadError> {
 }
 
 /// Reads `build.ssh`: `default` or `id=path` entries, or a mapping, kept
-/// as `id` or `id=path` strings. An entry with a path is refused: berth
+/// as `id` or `id=path` strings. An entry with a path is rejected: berth
 /// builds nothing yet, and Compose 2.40.3 cannot print one (its `config`
 /// fails on it).
 fn ssh(value: &Node, at: At<'_>) -> Result<Vec<String>, LoadError> {

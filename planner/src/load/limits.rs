@@ -126,7 +126,7 @@ pub(crate) fn logging(value: &Node, at: At<'_>) -> Result<Logging, LoadError> {
     Ok(logging)
 }
 
-/// Reads `blkio_config`; rates are sizes, weights plain numbers.
+/// Reads `blkio_config`. Rates are sizes and weights plain numbers.
 pub(crate) fn blkio_config(value: &Node, at: At<'_>) -> Result<BlkioConfig, LoadError> {
     let map = mapping(value, at)?;
     known_keys(
@@ -190,7 +190,7 @@ fn items<'n>(value: &'n Node, at: At<'_>) -> Result<&'n [Node], LoadError> {
     }
 }
 
-/// Reads a block I/O weight; the engine checks its range.
+/// Reads a block I/O weight. The engine checks its range.
 fn weight(value: &Node, at: At<'_>) -> Result<i64, LoadError> {
     let weight = integer(value, at)?;
     if !(0..=i64::from(u16::MAX)).contains(&weight) {

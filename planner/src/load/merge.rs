@@ -1,9 +1,9 @@
 //! Merging of several compose files (`-f a -f b`, or a file and its
-//! override), with Docker Compose's rules. Mappings merge key by key,
-//! scalars and `command`/`entrypoint`/`healthcheck.test` are replaced,
-//! `logging` is replaced when the driver changes, `ports` are a union,
-//! `volumes` and `devices` merge by target, other lists append
-//! without duplicates, `!reset` removes a key and `!override` replaces a
+//! override), with Docker Compose's rules. Mappings merge key by key, and
+//! scalars and `command`/`entrypoint`/`healthcheck.test` are replaced. A
+//! `logging` with another driver replaces the earlier one. `ports` are a
+//! union, `volumes` and `devices` merge by target, and other lists append
+//! without duplicates. `!reset` removes a key and `!override` replaces a
 //! value without merging.
 //!
 //! Each file has already been canonicalized (lists of `KEY=value` turned
@@ -88,7 +88,8 @@ fn other_log_driver(base: &Node, overlay: &Node, path: &[&str]) -> bool {
     matches!((driver(base), driver(overlay)), (Some(a), Some(b)) if a != b)
 }
 
-/// The container path of a `devices` entry, by which Compose merges them.
+/// Returns the container path of a `devices` entry, by which Compose
+/// merges them.
 fn device_target(node: &Node) -> Option<String> {
     match node {
         Node::Str(text) => {

@@ -273,7 +273,7 @@ fn unique_list(value: &Node, at: At<'_>) -> Result<Vec<String>, LoadError> {
     Ok(items)
 }
 
-/// Passes a mapping through, refusing the list form the schema refuses.
+/// Passes a mapping through and rejects the list form, as the schema does.
 fn mapping_node<'n>(value: &'n Node, at: At<'_>) -> Result<&'n Node, LoadError> {
     mapping(value, at).map(|_| value)
 }
@@ -415,7 +415,7 @@ pub(crate) fn convert(
     Ok(service)
 }
 
-/// Compose refuses a setting given both at service level and under
+/// Rejects a setting given both at service level and under
 /// `deploy.resources` with two different values.
 fn check_resource_overlap(service: &Service, at: At<'_>) -> Result<(), LoadError> {
     let Some(deploy) = &service.deploy else {
@@ -462,7 +462,8 @@ fn check_resource_overlap(service: &Service, at: At<'_>) -> Result<(), LoadError
     }
 }
 
-/// Compose refuses a service platform that its build does not produce.
+/// Rejects a service platform that the build does not produce, as Compose
+/// does.
 fn check_build_platform(service: &Service, at: At<'_>) -> Result<(), LoadError> {
     let (Some(platform), Some(build)) = (&service.platform, &service.build) else {
         return Ok(());

@@ -1,5 +1,5 @@
 //! The service keys of the Compose schema, split into those berth reads
-//! and those it refuses for now.
+//! and those it rejects for now.
 
 /// Service keys berth reads.
 pub(crate) const SUPPORTED: &[&str] = &[

@@ -225,7 +225,7 @@ fn parse_long(
             }
         }
         "image" => {
-            // Compose accepts an empty source here; the engine refuses it.
+            // Compose accepts an empty source here, and the engine rejects it.
             volume.source = source;
             if let Some((node, key)) = options("image") {
                 volume.image = Some(image_options(node, At::new(at.file, &key))?);
@@ -315,7 +315,7 @@ fn tmpfs_options(node: &Node, at: At<'_>) -> Result<TmpfsOptions, LoadError> {
 
 /// Parses a size such as `64m`, `1 GiB` or `2.5kb` into bytes (powers of
 /// 1024). The unit is `b`, or a prefix `k`, `m`, `g`, `t`, `p` alone or
-/// followed by `b` or `ib`; `2gi` is refused, as Compose refuses it.
+/// followed by `b` or `ib`. Like Compose, it rejects `2gi`.
 pub(crate) fn byte_size(text: &str, at: At<'_>) -> Result<u64, LoadError> {
     let lower = text.trim().to_ascii_lowercase();
     let digits_end = lower

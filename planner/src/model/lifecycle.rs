@@ -40,7 +40,7 @@ pub struct Develop {
     pub watch: Vec<WatchTrigger>,
 }
 
-/// One `develop.watch` rule; `exec` is always printed.
+/// One `develop.watch` rule. Compose always prints its `exec`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WatchTrigger {

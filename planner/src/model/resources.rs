@@ -61,9 +61,9 @@ impl<'de> Deserialize<'de> for GoFloat {
     }
 }
 
-/// One `ulimits` entry: a single number sets both limits, and Compose then
-/// prints that number alone; otherwise `{"soft":..,"hard":..}` with zeros
-/// omitted, so `core: 0` prints as `{}`.
+/// One `ulimits` entry. A single number sets both limits, and Compose then
+/// prints that number alone. Otherwise it prints `{"soft":..,"hard":..}`
+/// without zeros, so `core: 0` prints as `{}`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, JsonSchema)]
 pub struct Ulimit {
     pub single: i64,
@@ -72,7 +72,7 @@ pub struct Ulimit {
 }
 
 impl Ulimit {
-    /// The soft and hard limits the engine receives.
+    /// Returns the soft and hard limits the engine receives.
     pub fn limits(&self) -> (i64, i64) {
         if self.single != 0 {
             (self.single, self.single)
@@ -175,7 +175,7 @@ pub struct ThrottleDevice {
     pub rate: ByteCount,
 }
 
-/// One `devices` entry; the short form `src[:dst[:perms]]` gets `rwm`.
+/// One `devices` entry. The short form `src[:dst[:perms]]` gets `rwm`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeviceMapping {

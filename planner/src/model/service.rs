@@ -225,8 +225,8 @@ pub struct DependsOn {
 }
 
 /// The `deploy` section. Only `replicas`, `resources` and
-/// `restart_policy` change containers; the swarm settings are kept for the
-/// hash.
+/// `restart_policy` change containers, and the swarm settings are kept for
+/// the hash.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Deploy {
