@@ -69,7 +69,7 @@ fn mount(
         return Err(ContainerSpecError::unsupported(
             spec,
             field,
-            format!("{source} (only file-based secrets and configs can be mounted yet)"),
+            format!("{source}, whose content Compose copies into the container before it starts"),
         ));
     };
     Ok(MountBody {
