@@ -11,6 +11,7 @@ use indexmap::IndexMap;
 use super::document::{DocumentContext, load_document};
 use super::error::LoadError;
 use super::fields::{At, join, known_keys, string};
+use super::lifecycle::DEFAULT_CONTEXT;
 use super::merge::merge_map;
 use super::volumes::{PathBase, absolute};
 use super::yaml::Node;
@@ -86,7 +87,15 @@ fn resolve(
                 ));
             };
             let other_services = other_services.clone();
-            resolve(&other_services, &base_name, &other, env, context, chain)?
+            let mut base = resolve(&other_services, &base_name, &other, env, context, chain)?;
+            // Compose builds an extended service without `context` in the
+            // project directory, not in the directory of the other file.
+            if let Node::Map(service) = &mut base {
+                if let Some(Node::Map(build)) = service.get_mut("build") {
+                    build.shift_remove(DEFAULT_CONTEXT);
+                }
+            }
+            base
         }
     };
     chain.pop();
