@@ -1,8 +1,12 @@
-//! Inputs that make a YAML loader run away, loaded the way the `load` fuzz
-//! target in `fuzz/` loads its input: the loader must reject them quickly.
+//! Inputs that made the loader panic or run away, loaded the way the `load`
+//! fuzz target in `fuzz/` loads its input: the loader may accept or reject
+//! each one, but must return, and quickly. Inputs the fuzzer found are kept
+//! as files under `fuzz_regressions/`. Alias bombs and deep nesting are
+//! built here, since their point is their size.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::fs;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use berth_planner::load::{LoadRequest, load};
@@ -42,6 +46,30 @@ fn request() -> LoadRequest {
         project_name: Some("fuzz".to_owned()),
         environment,
         ..LoadRequest::default()
+    }
+}
+
+#[test]
+fn saved_inputs_load_without_panic() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz_regressions");
+    let mut paths: Vec<PathBuf> = fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
+        .map(|entry| entry.map(|e| e.path()))
+        .collect::<Result<_, _>>()
+        .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()));
+    paths.sort();
+    assert!(!paths.is_empty(), "no inputs in {}", dir.display());
+    for path in paths {
+        let data =
+            fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+        let started = Instant::now();
+        let _ = load(&request(), &files_from_input(&data));
+        let elapsed = started.elapsed();
+        assert!(
+            elapsed < MAX_LOAD_TIME,
+            "{} took {elapsed:?} to load",
+            path.display()
+        );
     }
 }
 

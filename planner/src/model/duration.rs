@@ -63,9 +63,16 @@ impl GoDuration {
                     .parse()
                     .map_err(|_| format!("invalid duration \"{text}\""))?
             };
-            let mut value = whole * scale;
+            if !fraction.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(format!("invalid duration \"{text}\""));
+            }
+            let mut value = whole
+                .checked_mul(scale)
+                .ok_or_else(|| format!("invalid duration \"{text}\""))?;
             let mut divisor: i128 = 1;
-            for digit in fraction.chars() {
+            // Digits past the 13th add nothing even in hours (3.6e12 ns),
+            // and stopping keeps `divisor` from overflowing.
+            for digit in fraction.chars().take(13) {
                 divisor *= 10;
                 value += i128::from(digit.to_digit(10).unwrap_or(0)) * scale / divisor;
             }
@@ -159,6 +166,27 @@ mod tests {
             let parsed = GoDuration::parse(input).unwrap();
             assert_eq!(parsed.to_string(), expected, "input {input}");
         }
+    }
+
+    #[test]
+    fn rejects_out_of_range_and_malformed_numbers() {
+        for input in [
+            "99999999999999999999999999999999999h",
+            "9223372036854775808ns",
+            "2..s",
+            "1.2.3s",
+        ] {
+            let error = GoDuration::parse(input).unwrap_err();
+            assert_eq!(error, format!("invalid duration \"{input}\""));
+        }
+    }
+
+    #[test]
+    fn ignores_fraction_digits_beyond_nanoseconds() {
+        let long = format!("1.5{}h", "0".repeat(100));
+        assert_eq!(GoDuration::parse(&long), Ok(GoDuration(5_400_000_000_000)));
+        let tiny = format!("0.{}1s", "0".repeat(60));
+        assert_eq!(GoDuration::parse(&tiny), Ok(GoDuration(0)));
     }
 
     #[test]
