@@ -134,3 +134,13 @@ fn wide_alias_bomb_rejected_quickly() {
         "unexpected error: {error}"
     );
 }
+#[test]
+fn deeply_nested_defaults_return() {
+    let depth = 20_000;
+    let value = format!("{}x{}", "${UNSET:-".repeat(depth), "}".repeat(depth));
+    let text = format!("services:\n  app:\n    image: busybox\n    command: \"{value}\"\n");
+    let started = Instant::now();
+    let _ = load(&request(), &files_from_input(text.as_bytes()));
+    let elapsed = started.elapsed();
+    assert!(elapsed < MAX_LOAD_TIME, "loading took {elapsed:?}");
+}

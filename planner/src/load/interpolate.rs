@@ -14,9 +14,17 @@ use super::yaml::Node;
 pub(crate) enum SubstError {
     /// `${VAR:?msg}` or `${VAR?msg}` with the variable missing.
     Required { variable: String, message: String },
-    /// A `$` that starts nothing valid, or an unclosed `${`.
+    /// A `$` that starts nothing valid, an unclosed `${`, or nesting
+    /// deeper than [`MAX_NESTING`].
     Format,
 }
+
+/// How deeply `${VAR:-...}` may nest inside a default, error or alternate
+/// part. Each level recurses, so the limit keeps a hostile file from
+/// overflowing the stack; real files nest two or three levels.
+/// NOTE: Compose accepts any depth, so a deeper template is rejected here
+/// but loads in Compose.
+const MAX_NESTING: usize = 64;
 
 /// Substitutes variables in `template`. Names of variables that were used
 /// without a default and are not set are added to `unset`, since Compose
@@ -26,6 +34,19 @@ pub(crate) fn substitute(
     lookup: &dyn Fn(&str) -> Option<String>,
     unset: &mut BTreeSet<String>,
 ) -> Result<String, SubstError> {
+    substitute_nested(template, lookup, unset, 0)
+}
+
+/// Substitutes `template`, which sits `depth` levels of `${...}` deep.
+fn substitute_nested(
+    template: &str,
+    lookup: &dyn Fn(&str) -> Option<String>,
+    unset: &mut BTreeSet<String>,
+    depth: usize,
+) -> Result<String, SubstError> {
+    if depth > MAX_NESTING {
+        return Err(SubstError::Format);
+    }
     if !template.contains('$') {
         return Ok(template.to_owned());
     }
@@ -40,7 +61,7 @@ pub(crate) fn substitute(
         } else if let Some(body_and_tail) = after.strip_prefix('{') {
             let close = matching_brace(body_and_tail).ok_or(SubstError::Format)?;
             let body = &body_and_tail[..close];
-            out.push_str(&braced(body, lookup, unset)?);
+            out.push_str(&braced(body, lookup, unset, depth)?);
             rest = &body_and_tail[close + 1..];
         } else {
             let len = name_length(after);
@@ -93,11 +114,12 @@ fn matching_brace(text: &str) -> Option<usize> {
     None
 }
 
-/// Evaluates the inside of `${...}`.
+/// Evaluates the inside of `${...}` found `depth` levels deep.
 fn braced(
     body: &str,
     lookup: &dyn Fn(&str) -> Option<String>,
     unset: &mut BTreeSet<String>,
+    depth: usize,
 ) -> Result<String, SubstError> {
     let len = name_length(body);
     if len == 0 {
@@ -130,13 +152,13 @@ fn braced(
     let argument = &op[kind.len_utf8()..];
     match kind {
         '-' if present => Ok(value.unwrap_or_default()),
-        '-' => substitute(argument, lookup, unset),
-        '+' if present => substitute(argument, lookup, unset),
+        '-' => substitute_nested(argument, lookup, unset, depth + 1),
+        '+' if present => substitute_nested(argument, lookup, unset, depth + 1),
         '+' => Ok(String::new()),
         '?' if present => Ok(value.unwrap_or_default()),
         '?' => Err(SubstError::Required {
             variable: name.to_owned(),
-            message: substitute(argument, lookup, unset)?,
+            message: substitute_nested(argument, lookup, unset, depth + 1)?,
         }),
         _ => Err(SubstError::Format),
     }
@@ -266,6 +288,13 @@ mod tests {
         );
         let (result, _) = run("${EMPTY:?empty}");
         assert!(matches!(result, Err(SubstError::Required { .. })));
+    }
+
+    #[test]
+    fn nesting_limit() {
+        let nested = |depth: usize| format!("{}x{}", "${UNSET:-".repeat(depth), "}".repeat(depth));
+        assert_eq!(run(&nested(MAX_NESTING)).0, Ok("x".to_owned()));
+        assert_eq!(run(&nested(MAX_NESTING + 1)).0, Err(SubstError::Format));
     }
 
     #[test]
