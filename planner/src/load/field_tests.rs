@@ -278,3 +278,28 @@ fn raw_env_files_are_read_literally() {
     .into();
     assert_eq!(environment, &expected);
 }
+
+#[test]
+fn extension_keys_and_default_gpu_count() {
+    let compose = "services:
+  app:
+    image: busybox
+    sysctls: {net.a: '1', x-b: 2}
+    logging: {options: {x-a: 1}}
+    gpus: [{capabilities: [gpu]}]
+";
+    let (printed, _) = service_json(compose);
+    // What Compose 2.40.3 printed for these fields.
+    assert!(
+        printed.contains(r##""sysctls":{"#extensions":"map[x-b:2]","net.a":"1"}"##),
+        "{printed}"
+    );
+    assert!(
+        printed.contains(r##""logging":{"options":{"#extensions":"map[x-a:1]"}}"##),
+        "{printed}"
+    );
+    assert!(
+        printed.contains(r#""gpus":[{"capabilities":["gpu"],"count":-1}]"#),
+        "{printed}"
+    );
+}

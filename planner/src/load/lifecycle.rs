@@ -8,7 +8,7 @@ use super::fields::{
     At, boolean, index, join, key_values, known_keys, mapping, non_empty_string, options, string,
     string_list, string_or_list,
 };
-use super::limits::{bytes, string_values, ulimits};
+use super::limits::{bytes, string_values, ulimits, with_extensions};
 use super::service::extra_hosts;
 use super::service_fields::command;
 use super::volumes::{PathBase, absolute};
@@ -288,7 +288,6 @@ const BUILD_KEYS: &[&str] = &[
     "cache_from",
     "cache_to",
     "no_cache",
-    "no_cache_filter",
     "additional_contexts",
     "pull",
     "extra_hosts",
@@ -317,7 +316,7 @@ pub(crate) fn build(value: &Node, at: At<'_>) -> Result<Build, LoadError> {
             "dockerfile" => build.dockerfile = non_empty_string(value, f)?,
             "dockerfile_inline" => build.dockerfile_inline = non_empty_string(value, f)?,
             "entitlements" => build.entitlements = string_list(value, f)?,
-            "args" => build.args = key_values(value, f)?.into_iter().collect(),
+            "args" => build.args = with_extensions(key_values(value, f)?).into_iter().collect(),
             "provenance" => build.provenance = Some(flag_text(value, f)?),
             "sbom" => build.sbom = Some(flag_text(value, f)?),
             "ssh" => build.ssh = ssh(value, f)?,
@@ -325,7 +324,6 @@ pub(crate) fn build(value: &Node, at: At<'_>) -> Result<Build, LoadError> {
             "cache_from" => build.cache_from = string_list(value, f)?,
             "cache_to" => build.cache_to = string_list(value, f)?,
             "no_cache" => build.no_cache = boolean(value, f)?,
-            "no_cache_filter" => build.no_cache_filter = string_or_list(value, f)?,
             "additional_contexts" => build.additional_contexts = string_values(value, f)?,
             "pull" => build.pull = boolean(value, f)?,
             "extra_hosts" => {
@@ -358,13 +356,13 @@ fn flag_text(value: &Node, at: At<'_>) -> Result<String, LoadError> {
     }
 }
 
-/// Reads `build.ssh`: `default` or `id=path` entries, or a mapping, kept
+/// Reads `build.ssh`: a list of `default` or `id=path`, or a mapping, kept
 /// as `id` or `id=path` strings. An entry with a path is rejected: berth
 /// builds nothing yet, and Compose 2.40.3 cannot print one (its `config`
 /// fails on it).
 fn ssh(value: &Node, at: At<'_>) -> Result<Vec<String>, LoadError> {
     let entries = match value {
-        Node::Str(_) | Node::Seq(_) => string_or_list(value, at)?,
+        Node::Seq(_) => string_list(value, at)?,
         Node::Map(_) => key_values(value, at)?
             .into_iter()
             .map(|(id, path)| match path {
@@ -372,7 +370,7 @@ fn ssh(value: &Node, at: At<'_>) -> Result<Vec<String>, LoadError> {
                 None => id,
             })
             .collect(),
-        other => return Err(at.must_be("a string, a list or a mapping", other)),
+        other => return Err(at.must_be("a list or a mapping", other)),
     };
     if entries.iter().any(|entry| entry.contains('=')) {
         return Err(at.unsupported());

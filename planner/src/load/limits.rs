@@ -58,10 +58,45 @@ pub(crate) fn string_values(
     value: &Node,
     at: At<'_>,
 ) -> Result<BTreeMap<String, String>, LoadError> {
-    Ok(key_values(value, at)?
+    Ok(with_extensions(key_values(value, at)?)
         .into_iter()
         .map(|(k, v)| (k, v.unwrap_or_default()))
         .collect())
+}
+
+/// Moves the keys starting with `x-` into one `#extensions` entry that
+/// holds Go's rendering of a map (`map[x-a:1 x-b:2]`), as Compose does in
+/// string maps. That entry is printed and hashed.
+pub(crate) fn with_extensions(
+    pairs: Vec<(String, Option<String>)>,
+) -> Vec<(String, Option<String>)> {
+    let (mut extensions, mut plain): (Vec<_>, Vec<_>) = pairs
+        .into_iter()
+        .partition(|(key, _)| key.starts_with("x-"));
+    if !extensions.is_empty() {
+        extensions.sort();
+        let body: Vec<String> = extensions
+            .iter()
+            .map(|(key, value)| format!("{key}:{}", value.as_deref().unwrap_or_default()))
+            .collect();
+        plain.push((
+            "#extensions".to_owned(),
+            Some(format!("map[{}]", body.join(" "))),
+        ));
+    }
+    plain
+}
+
+/// Reads `storage_opt`, a mapping in which Compose fails on `x-` keys.
+pub(crate) fn storage_opt(value: &Node, at: At<'_>) -> Result<BTreeMap<String, String>, LoadError> {
+    let map = mapping(value, at)?;
+    if let Some(key) = map.keys().find(|key| key.starts_with("x-")) {
+        return Err(At::new(at.file, &join(at.key, key)).invalid(
+            key.clone(),
+            "an option name (`x-` keys are not allowed here)",
+        ));
+    }
+    string_values(value, at)
 }
 
 /// Reads `ulimits`: a single number for both limits, or `soft` and `hard`.
@@ -141,6 +176,14 @@ pub(crate) fn blkio_config(value: &Node, at: At<'_>) -> Result<BlkioConfig, Load
         ],
         at,
     )?;
+    // Unlike most objects, the schema allows no `x-` keys here.
+    if let Some(key) = map.keys().find(|key| key.starts_with("x-")) {
+        return Err(LoadError::Schema {
+            path: at.file_buf(),
+            key: at.key.to_owned(),
+            message: format!("additional properties '{key}' not allowed"),
+        });
+    }
     let mut config = BlkioConfig::default();
     for (name, value) in options(map) {
         let key = join(at.key, name);
@@ -302,7 +345,15 @@ pub(crate) fn device_requests(value: &Node, at: At<'_>) -> Result<Vec<DeviceRequ
                 message: "\"count\" and \"device_ids\" attributes are exclusive".to_owned(),
             });
         }
-        let mut request = DeviceRequest::default();
+        // Without `count` or `device_ids` a request takes every device.
+        let mut request = DeviceRequest {
+            count: if map.contains_key("device_ids") {
+                0
+            } else {
+                -1
+            },
+            ..DeviceRequest::default()
+        };
         for (name, value) in options(map) {
             let key = join(&key, name);
             let f = At::new(at.file, &key);

@@ -16,7 +16,9 @@ use super::lifecycle::{
     DEFAULT_CONTEXT, build, credential_spec, develop, file_references, hooks, resolve_build_paths,
     resolve_watch_paths,
 };
-use super::limits::{blkio_config, bytes, devices, float, gpus, logging, string_values, ulimits};
+use super::limits::{
+    blkio_config, bytes, devices, float, gpus, logging, storage_opt, string_values, ulimits,
+};
 use super::ports::{parse_expose, parse_ports};
 use super::service_fields::{
     command, container_name, depends_on, duration, healthcheck, labels, networks,
@@ -273,11 +275,6 @@ fn unique_list(value: &Node, at: At<'_>) -> Result<Vec<String>, LoadError> {
     Ok(items)
 }
 
-/// Passes a mapping through and rejects the list form, as the schema does.
-fn mapping_node<'n>(value: &'n Node, at: At<'_>) -> Result<&'n Node, LoadError> {
-    mapping(value, at).map(|_| value)
-}
-
 /// Reads `oom_score_adj`, which the schema bounds.
 fn oom_score_adj(value: &Node, at: At<'_>) -> Result<i64, LoadError> {
     let score = integer(value, at)?;
@@ -350,7 +347,7 @@ pub(crate) fn convert(
             "runtime" => service.runtime = non_empty_string(value, f)?,
             "secrets" => service.secrets = file_references(value, f, true)?,
             "shm_size" => service.shm_size = nonzero_bytes(value, f)?,
-            "storage_opt" => service.storage_opt = string_values(mapping_node(value, f)?, f)?,
+            "storage_opt" => service.storage_opt = storage_opt(value, f)?,
             "sysctls" => service.sysctls = string_values(value, f)?,
             "ulimits" => service.ulimits = ulimits(value, f)?,
             "use_api_socket" => service.use_api_socket = boolean(value, f)?,

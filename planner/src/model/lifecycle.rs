@@ -135,8 +135,6 @@ pub struct Build {
     pub cache_to: Vec<String>,
     #[serde(default, skip_serializing_if = "is_false")]
     pub no_cache: bool,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub no_cache_filter: Vec<String>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub additional_contexts: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "is_false")]
