@@ -144,3 +144,35 @@ fn deeply_nested_defaults_return() {
     let elapsed = started.elapsed();
     assert!(elapsed < MAX_LOAD_TIME, "loading took {elapsed:?}");
 }
+
+#[test]
+fn extends_naming_its_own_file_returns() {
+    let text = "services:\n  a:\n    extends: {file: compose.yaml, service: b}\n  b:\n    image: busybox\n";
+    let started = Instant::now();
+    let result = load(&request(), &files_from_input(text.as_bytes()));
+    let elapsed = started.elapsed();
+    assert!(elapsed < MAX_LOAD_TIME, "loading took {elapsed:?}");
+    if let Err(error) = result {
+        panic!("load failed: {error}");
+    }
+}
+
+#[test]
+fn extends_back_to_earlier_file_fails() {
+    let compose =
+        "services:\n  a:\n    extends: {file: b.yaml, service: x}\n  c:\n    image: busybox\n";
+    let other = "services:\n  x:\n    extends: {file: compose.yaml, service: c}\n";
+    let input = format!("{compose}\0\0{other}");
+    let started = Instant::now();
+    let result = load(&request(), &files_from_input(input.as_bytes()));
+    let elapsed = started.elapsed();
+    assert!(elapsed < MAX_LOAD_TIME, "loading took {elapsed:?}");
+    let error = match result {
+        Ok(_) => panic!("a chain of extends back to compose.yaml loaded"),
+        Err(error) => error.to_string(),
+    };
+    assert!(
+        error.contains("/f/compose.yaml -> /f/b.yaml -> /f/compose.yaml"),
+        "unexpected error: {error}"
+    );
+}

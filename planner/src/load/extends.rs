@@ -77,9 +77,37 @@ fn resolve(
         target(extends, At::new(file, &join(&key, "extends")), context.home)?;
     let base = match base_file {
         None => resolve(services, &base_name, file, env, context, chain)?,
+        // Reloading this same file would resolve this service again
+        // without end, so the base comes from the services at hand.
+        Some(other) if other == file => {
+            let mut base = resolve(services, &base_name, file, env, context, chain)?;
+            forget_default_context(&mut base);
+            base
+        }
         Some(other) => {
+            if context.extends_stack.contains(&other) {
+                let files: Vec<String> = context
+                    .extends_stack
+                    .iter()
+                    .chain([file.to_path_buf(), other.clone()].iter())
+                    .map(|p| p.display().to_string())
+                    .collect();
+                // NOTE: Compose loads only the extended service from the
+                // other file, so it accepts a chain that comes back to an
+                // earlier file without a cycle of services; this rejects it.
+                return Err(At::new(file, &join(&key, "extends")).invalid(
+                    other.display().to_string(),
+                    format!(
+                        "no extends chain back to a file being loaded (files: {})",
+                        files.join(" -> ")
+                    ),
+                ));
+            }
             let base_dir = other.parent().map(Path::to_path_buf).unwrap_or_default();
-            let document = load_document(&other, &base_dir, env, context)?;
+            context.extends_stack.push(file.to_path_buf());
+            let document = load_document(&other, &base_dir, env, context);
+            context.extends_stack.pop();
+            let document = document?;
             let Some(Node::Map(other_services)) = document.content.get("services") else {
                 return Err(At::new(file, &join(&key, "extends")).invalid(
                     other.display().to_string(),
@@ -88,13 +116,7 @@ fn resolve(
             };
             let other_services = other_services.clone();
             let mut base = resolve(&other_services, &base_name, &other, env, context, chain)?;
-            // Compose builds an extended service without `context` in the
-            // project directory, not in the directory of the other file.
-            if let Node::Map(service) = &mut base {
-                if let Some(Node::Map(build)) = service.get_mut("build") {
-                    build.shift_remove(DEFAULT_CONTEXT);
-                }
-            }
+            forget_default_context(&mut base);
             base
         }
     };
@@ -108,6 +130,17 @@ fn resolve(
     };
     merge_map(&mut merged, own, &["services", "*"]);
     Ok(Node::Map(merged))
+}
+
+/// Drops the `context` that a service without one got by default: Compose
+/// builds an extended service without `context` in the project directory,
+/// not in the directory of the other file.
+fn forget_default_context(base: &mut Node) {
+    if let Node::Map(service) = base {
+        if let Some(Node::Map(build)) = service.get_mut("build") {
+            build.shift_remove(DEFAULT_CONTEXT);
+        }
+    }
 }
 
 /// Reads `extends: NAME` or `extends: {service: NAME, file: PATH}`.
