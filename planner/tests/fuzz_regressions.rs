@@ -172,7 +172,26 @@ fn extends_back_to_earlier_file_fails() {
         Err(error) => error.to_string(),
     };
     assert!(
-        error.contains("/f/compose.yaml -> /f/b.yaml -> /f/compose.yaml"),
+        error.contains("/f/b.yaml -> /f/compose.yaml -> /f/b.yaml"),
+        "unexpected error: {error}"
+    );
+}
+
+#[test]
+fn extends_back_to_including_file_fails() {
+    let compose = "include: [b.yaml]\nservices:\n  c:\n    image: busybox\n";
+    let other = "services:\n  x:\n    extends: {file: compose.yaml, service: c}\n";
+    let input = format!("{compose}\0\0{other}");
+    let started = Instant::now();
+    let result = load(&request(), &files_from_input(input.as_bytes()));
+    let elapsed = started.elapsed();
+    assert!(elapsed < MAX_LOAD_TIME, "loading took {elapsed:?}");
+    let error = match result {
+        Ok(_) => panic!("an extends back to the including file loaded"),
+        Err(error) => error.to_string(),
+    };
+    assert!(
+        error.contains("/f/compose.yaml -> /f/compose.yaml"),
         "unexpected error: {error}"
     );
 }

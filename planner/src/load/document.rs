@@ -30,8 +30,9 @@ pub(crate) struct DocumentContext<'a> {
     pub(crate) warnings: &'a mut Vec<String>,
     /// Files being included, to detect include cycles.
     pub(crate) include_stack: Vec<PathBuf>,
-    /// Files being loaded for an `extends` of another file, to stop a file
-    /// that leads back to one of them.
+    /// Files being loaded because a service of another file extends one of
+    /// theirs, to stop a chain of `extends` and `include` that comes back
+    /// to one of them.
     pub(crate) extends_stack: Vec<PathBuf>,
 }
 

@@ -89,7 +89,7 @@ fn resolve(
                 let files: Vec<String> = context
                     .extends_stack
                     .iter()
-                    .chain([file.to_path_buf(), other.clone()].iter())
+                    .chain(std::iter::once(&other))
                     .map(|p| p.display().to_string())
                     .collect();
                 // NOTE: Compose loads only the extended service from the
@@ -104,7 +104,7 @@ fn resolve(
                 ));
             }
             let base_dir = other.parent().map(Path::to_path_buf).unwrap_or_default();
-            context.extends_stack.push(file.to_path_buf());
+            context.extends_stack.push(other.clone());
             let document = load_document(&other, &base_dir, env, context);
             context.extends_stack.pop();
             let document = document?;
