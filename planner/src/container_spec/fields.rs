@@ -13,7 +13,9 @@ use super::{ContainerSpec, ContainerSpecError};
 /// `depends_on` outside its label, `label_file` (already in `labels`),
 /// `scale`, `pull_policy`. `post_start` and `pre_stop` run after creation
 /// and do not change the body. Left out, so rejected: `use_api_socket`
-/// (it mounts the engine's socket) and `credential_spec` (Windows only).
+/// (it mounts the engine's socket), `credential_spec` (Windows only),
+/// `provider` (a plugin runs instead of a container) and `models` (Docker
+/// Model Runner sets their variables).
 const SERVICE_KEYS: &[&str] = &[
     "profiles",
     "annotations",

@@ -205,7 +205,7 @@ fn cpus_become_nano_cpus_in_single_precision() {
 }
 
 #[test]
-fn copied_secrets_and_socket_rejected() {
+fn copied_secrets_socket_providers_rejected() {
     let cases = [
         (
             "services:\n  app:\n    image: busybox\n    secrets: [key]\nsecrets:\n  key: {environment: KEY}\n",
@@ -218,6 +218,14 @@ fn copied_secrets_and_socket_rejected() {
         (
             "services:\n  app:\n    image: busybox\n    use_api_socket: true\n",
             "use_api_socket",
+        ),
+        (
+            "services:\n  app:\n    provider: {type: example}\n",
+            "provider",
+        ),
+        (
+            "services:\n  app:\n    image: busybox\n    models: [m]\nmodels:\n  m: {model: ai/x}\n",
+            "models",
         ),
     ];
     for (compose, field) in cases {

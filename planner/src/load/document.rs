@@ -320,7 +320,14 @@ fn canonicalize_file(
                  to avoid potential confusion",
                 file.display()
             )),
-            "models" => return Err(at.unsupported()),
+            // Compose does not print top-level models, and berth keeps
+            // only their keys, to check the services' references.
+            "models" => {
+                if !matches!(value, Node::Map(_) | Node::Null) {
+                    return Err(at.must_be("a mapping", &value));
+                }
+                out.insert(key, value);
+            }
             "secrets" | "configs" => {
                 out.insert(key, resolve_file_objects(value, base));
             }

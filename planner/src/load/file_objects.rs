@@ -1,10 +1,11 @@
-//! Top-level `secrets` and `configs` after profiles are applied: every
-//! reference must name one, and those no enabled service uses are
-//! dropped, as Compose drops them.
+//! Top-level `secrets`, `configs` and `models` after profiles are
+//! applied: every reference must name one, and the secrets and configs no
+//! enabled service uses are dropped, as Compose drops them.
 
 use std::collections::BTreeMap;
 
 use super::error::LoadError;
+use super::yaml::Node;
 use crate::model::{FileObject, Project};
 
 /// Checks the references of the enabled services and keeps the secrets
@@ -65,4 +66,29 @@ fn take(
             ),
         }),
     }
+}
+
+/// Checks that every model an enabled service uses is declared under the
+/// top-level `models`, which berth does not keep otherwise.
+pub(crate) fn check_models(
+    project: &Project,
+    declared: Option<&Node>,
+    files: &str,
+) -> Result<(), LoadError> {
+    let keys: Vec<&String> = match declared {
+        Some(Node::Map(models)) => models.keys().collect(),
+        _ => Vec::new(),
+    };
+    for (name, service) in &project.services {
+        if let Some(model) = service.models.keys().find(|model| !keys.contains(model)) {
+            return Err(LoadError::Project {
+                files: files.to_owned(),
+                message: format!(
+                    "service {name:?} refers to undefined model {model} (declare it under \
+                     top-level `models:`)"
+                ),
+            });
+        }
+    }
+    Ok(())
 }

@@ -2,6 +2,8 @@
 //! references to secrets and configs, and `credential_spec`, plus the
 //! per-file path resolution of `build` and `develop.watch`.
 
+use std::collections::BTreeMap;
+
 use indexmap::IndexMap;
 
 use super::fields::{
@@ -15,7 +17,8 @@ use super::volumes::{PathBase, absolute};
 use super::yaml::Node;
 use crate::load::error::LoadError;
 use crate::model::{
-    Build, CredentialSpec, Develop, FileMode, FileReference, ServiceHook, WatchTrigger,
+    Build, CredentialSpec, Develop, FileMode, FileReference, Provider, ServiceHook, ServiceModel,
+    WatchTrigger,
 };
 
 /// Hidden key of a canonical `build` mapping: the directory of the file
@@ -376,4 +379,74 @@ fn ssh(value: &Node, at: At<'_>) -> Result<Vec<String>, LoadError> {
         return Err(at.unsupported());
     }
     Ok(entries)
+}
+
+/// Reads `provider`. Each option takes one value or a list of values,
+/// kept as strings.
+pub(crate) fn provider(value: &Node, at: At<'_>) -> Result<Provider, LoadError> {
+    let map = mapping(value, at)?;
+    known_keys(map, &["type", "options"], at)?;
+    let mut provider = Provider::default();
+    for (name, value) in options(map) {
+        let key = join(at.key, name);
+        let f = At::new(at.file, &key);
+        if name == "type" {
+            provider.kind = non_empty_string(value, f)?;
+            continue;
+        }
+        for (option, values) in mapping(value, f)? {
+            let option_key = join(&key, option);
+            let option_at = At::new(at.file, &option_key);
+            let values = match values {
+                Node::Seq(_) => string_list(values, option_at)?,
+                other => vec![
+                    other
+                        .scalar_text()
+                        .ok_or_else(|| option_at.must_be("a string, a number or a list", other))?,
+                ],
+            };
+            provider.options.insert(option.clone(), values);
+        }
+    }
+    Ok(provider)
+}
+
+/// Reads a service's `models`: a list of model keys, or a mapping of keys
+/// to the variables that receive the model's endpoint and name.
+pub(crate) fn models(
+    value: &Node,
+    at: At<'_>,
+) -> Result<BTreeMap<String, Option<ServiceModel>>, LoadError> {
+    let mut out = BTreeMap::new();
+    match value {
+        Node::Seq(_) => {
+            for name in string_list(value, at)? {
+                out.insert(name, None);
+            }
+        }
+        Node::Map(map) => {
+            for (name, entry) in map {
+                let key = join(at.key, name);
+                let f = At::new(at.file, &key);
+                let model = match entry {
+                    Node::Null => None,
+                    other => {
+                        let options = mapping(other, f)?;
+                        known_keys(options, &["endpoint_var", "model_var"], f)?;
+                        let read = |option: &str| match options.get(option) {
+                            Some(v) => non_empty_string(v, At::new(at.file, &join(&key, option))),
+                            None => Ok(None),
+                        };
+                        Some(ServiceModel {
+                            endpoint_var: read("endpoint_var")?,
+                            model_var: read("model_var")?,
+                        })
+                    }
+                };
+                out.insert(name.clone(), model);
+            }
+        }
+        other => return Err(at.must_be("a list or a mapping", other)),
+    }
+    Ok(out)
 }

@@ -193,6 +193,7 @@ pub fn load(request: &LoadRequest, source: &dyn FileSource) -> Result<Loaded, Lo
     normalize::check_dependencies(&project, &files_label)?;
     normalize::keep_used_resources(&mut project, networks, volumes);
     file_objects::keep_used(&mut project, secrets, configs, &files_label)?;
+    file_objects::check_models(&project, merged.get("models"), &files_label)?;
 
     warnings.extend(
         unset

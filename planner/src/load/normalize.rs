@@ -215,7 +215,7 @@ pub(crate) fn check_services(
     files: &str,
 ) -> Result<(), LoadError> {
     for (name, service) in project.services.iter_mut() {
-        if service.image.is_none() && service.build.is_none() {
+        if service.image.is_none() && service.build.is_none() && service.provider.is_none() {
             return Err(project_error(
                 files,
                 format!(
@@ -255,7 +255,9 @@ pub(crate) fn check_services(
                 ),
             ));
         }
-        if service.network_mode.is_none() && service.networks.is_empty() {
+        // A provider service runs no container, so it joins no network.
+        let runs_container = service.provider.is_none();
+        if runs_container && service.network_mode.is_none() && service.networks.is_empty() {
             service.networks.insert("default".to_owned(), None);
         }
         for network in service.networks.keys() {

@@ -13,8 +13,8 @@ use super::fields::{
     string_list, string_or_list, unsigned,
 };
 use super::lifecycle::{
-    DEFAULT_CONTEXT, build, credential_spec, develop, file_references, hooks, resolve_build_paths,
-    resolve_watch_paths,
+    DEFAULT_CONTEXT, build, credential_spec, develop, file_references, hooks, models, provider,
+    resolve_build_paths, resolve_watch_paths,
 };
 use super::limits::{
     blkio_config, bytes, devices, float, gpus, logging, storage_opt, string_values, ulimits,
@@ -345,6 +345,8 @@ pub(crate) fn convert(
             "post_start" => service.post_start = hooks(value, f)?,
             "pre_stop" => service.pre_stop = hooks(value, f)?,
             "runtime" => service.runtime = non_empty_string(value, f)?,
+            "provider" => service.provider = Some(provider(value, f)?),
+            "models" => service.models = models(value, f)?,
             "secrets" => service.secrets = file_references(value, f, true)?,
             "shm_size" => service.shm_size = nonzero_bytes(value, f)?,
             "storage_opt" => service.storage_opt = storage_opt(value, f)?,

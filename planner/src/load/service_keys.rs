@@ -57,6 +57,7 @@ pub(crate) const SUPPORTED: &[&str] = &[
     "mem_reservation",
     "mem_swappiness",
     "memswap_limit",
+    "models",
     "network_mode",
     "networks",
     "oom_kill_disable",
@@ -69,6 +70,7 @@ pub(crate) const SUPPORTED: &[&str] = &[
     "pre_stop",
     "privileged",
     "profiles",
+    "provider",
     "pull_policy",
     "read_only",
     "restart",
@@ -94,8 +96,7 @@ pub(crate) const SUPPORTED: &[&str] = &[
     "working_dir",
 ];
 
-/// Service keys Compose accepts that berth cannot honour yet: loading
-/// fails rather than quietly creating a different container. A `provider`
-/// service runs a plugin instead of a container, and `models` need Docker
-/// Model Runner.
-pub(crate) const NOT_YET: &[&str] = &["models", "provider"];
+/// Service keys Compose accepts that berth cannot read yet: loading fails
+/// rather than quietly creating a different container. None at the
+/// moment; fields the create body cannot carry are rejected when planning.
+pub(crate) const NOT_YET: &[&str] = &[];

@@ -323,8 +323,8 @@ fn project_errors_name_service_and_value() {
             &["/p/missing.env", "services.app.env_file[0]"][..],
         ),
         (
-            "services:\n  web:\n    provider: {type: model}\n",
-            &["/p/compose.yaml: services.web.provider: field not supported by berth yet"][..],
+            "services:\n  web:\n    image: busybox\n    volumes: [{type: npipe, source: a, target: /b}]\n",
+            &["/p/compose.yaml: services.web.volumes[0].type: field not supported by berth yet"][..],
         ),
         (
             "services:\n  app:\n    image: busybox\n    imagee: typo\n",

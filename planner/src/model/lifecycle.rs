@@ -161,3 +161,25 @@ pub struct Build {
     #[serde(default, skip_serializing_if = "is_false")]
     pub privileged: bool,
 }
+
+/// `provider`: a plugin that Compose runs in place of a container.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Provider {
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// Each option with its values, as strings.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub options: BTreeMap<String, Vec<String>>,
+}
+
+/// How a service receives one of the `models` it uses: the variables
+/// that Compose sets to the model's endpoint and name.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceModel {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint_var: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_var: Option<String>,
+}

@@ -14,7 +14,8 @@ mod service;
 
 pub use duration::GoDuration;
 pub use lifecycle::{
-    Build, CredentialSpec, Develop, FileMode, FileReference, ServiceHook, WatchTrigger,
+    Build, CredentialSpec, Develop, FileMode, FileReference, Provider, ServiceHook, ServiceModel,
+    WatchTrigger,
 };
 pub use project::{FileObject, Ipam, IpamPool, Network, Project, Volume};
 pub use resources::{

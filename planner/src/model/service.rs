@@ -6,7 +6,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::GoDuration;
-use super::lifecycle::{Build, CredentialSpec, Develop, FileReference, ServiceHook};
+use super::lifecycle::{
+    Build, CredentialSpec, Develop, FileReference, Provider, ServiceHook, ServiceModel,
+};
 use super::resources::{
     BlkioConfig, ByteCount, DeployResources, DeviceMapping, DeviceRequest, GoFloat, Logging,
     RestartPolicy, Ulimit,
@@ -87,6 +89,8 @@ pub struct Service {
     pub domainname: Option<String>,
     #[serde(default)]
     pub entrypoint: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<Provider>,
     /// Values after `env_file` merging; `None` is a name without a value.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub environment: BTreeMap<String, Option<String>>,
@@ -133,6 +137,9 @@ pub struct Service {
     pub mem_swappiness: Option<ByteCount>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mac_address: Option<String>,
+    /// Top-level models by key; `None` uses the default variable names.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub models: BTreeMap<String, Option<ServiceModel>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub network_mode: Option<String>,
     /// Networks by model key; `None` is an attachment with no options.
