@@ -98,5 +98,6 @@ pub(crate) const SUPPORTED: &[&str] = &[
 
 /// Service keys Compose accepts that berth cannot read yet: loading fails
 /// rather than quietly creating a different container. None at the
-/// moment; fields the create body cannot carry are rejected when planning.
+/// moment, because fields the create body cannot carry are rejected when
+/// planning.
 pub(crate) const NOT_YET: &[&str] = &[];
