@@ -52,13 +52,9 @@ pub(crate) fn parse_volumes(
 /// when files are merged.
 pub(crate) fn target_of(node: &Node) -> Option<String> {
     match node {
-        Node::Str(text) => {
-            let parts: Vec<&str> = text.split(':').collect();
-            match parts.as_slice() {
-                [target] | [_, target] | [_, target, _] => Some(clean_target(target)),
-                _ => None,
-            }
-        }
+        Node::Str(text) => split_short(text)
+            .ok()
+            .map(|parts| clean_target(&parts.target)),
         Node::Map(map) => match map.get("target") {
             Some(Node::Str(target)) => Some(clean_target(target)),
             _ => None,
@@ -81,63 +77,131 @@ fn is_windows_path(source: &str) -> bool {
         && (bytes[2] == b'\\' || bytes[2] == b'/')
 }
 
-fn parse_short(text: &str, at: At<'_>, base: &PathBase<'_>) -> Result<ServiceVolume, LoadError> {
-    let parts: Vec<&str> = text.split(':').collect();
-    let (source, target, modes) = match parts.as_slice() {
-        [target] => (None, *target, ""),
-        [source, target] => (Some(*source), *target, ""),
-        [source, target, modes] => (Some(*source), *target, *modes),
-        _ => return Err(at.invalid(text, "`target`, `source:target` or `source:target:mode`")),
-    };
-    if target.is_empty() || source.is_some_and(str::is_empty) {
-        return Err(at.invalid(text, "`target`, `source:target` or `source:target:mode`"));
-    }
-    let mut read_only = false;
-    let mut selinux = None;
-    let mut propagation = None;
-    let mut nocopy = false;
-    for mode in modes.split(',').filter(|m| !m.is_empty()) {
-        match mode {
-            "ro" => read_only = true,
-            "rw" => read_only = false,
-            "z" | "Z" => selinux = Some(mode.to_owned()),
-            "nocopy" => nocopy = true,
-            p if PROPAGATIONS.contains(&p) => propagation = Some(p.to_owned()),
-            other => {
-                return Err(at.invalid(
-                    text,
-                    format!("unknown mode {other:?}; expected ro, rw, z, Z, nocopy or a propagation mode"),
-                ));
+/// The fields of a short-syntax entry, split the way compose-go splits
+/// them: a colon right after a single letter belongs to a Windows drive
+/// (`C:\\data`, also `x:/x`), so `x:/x` alone is an anonymous volume at
+/// that odd target, as Compose 2.40.3 reads it.
+struct ShortParts {
+    source: Option<String>,
+    target: String,
+    options: Option<String>,
+}
+
+/// Splits a short-syntax entry into source, target and options.
+fn split_short(text: &str) -> Result<ShortParts, &'static str> {
+    let mut fields: Vec<String> = Vec::new();
+    let mut buffer = String::new();
+    for c in text.chars() {
+        let drive =
+            c == ':' && buffer.chars().count() == 1 && buffer.chars().all(char::is_alphabetic);
+        if c == ':' && !drive {
+            if buffer.is_empty() {
+                return Err("an empty section between colons");
             }
+            if fields.len() == 2 {
+                return Err("too many colons");
+            }
+            fields.push(std::mem::take(&mut buffer));
+        } else {
+            buffer.push(c);
         }
     }
-    Ok(match source {
-        Some(source) if is_path(source) => ServiceVolume {
+    if buffer.is_empty() {
+        return Err("an empty section between colons");
+    }
+    fields.push(buffer);
+    let mut fields = fields.into_iter();
+    Ok(match (fields.next(), fields.next(), fields.next()) {
+        (Some(target), None, _) => ShortParts {
+            source: None,
+            target,
+            options: None,
+        },
+        (Some(source), Some(target), options) => ShortParts {
+            source: Some(source),
+            target,
+            options,
+        },
+        (None, _, _) => return Err("an empty entry"),
+    })
+}
+
+/// True for a short-syntax source that Compose treats as a host path:
+/// relative, absolute, home-relative, a Windows drive or a named pipe.
+fn is_short_path(source: &str) -> bool {
+    let mut chars = source.chars();
+    let drive =
+        matches!((chars.next(), chars.next()), (Some(letter), Some(':')) if letter.is_alphabetic());
+    is_path(source) || source.starts_with("\\\\") || drive
+}
+
+fn parse_short(text: &str, at: At<'_>, base: &PathBase<'_>) -> Result<ServiceVolume, LoadError> {
+    // Compose reads a spec of one or two characters as an anonymous
+    // volume target without volume options, so `- /d` has no `volume: {}`.
+    if (1..=2).contains(&text.chars().count()) {
+        return Ok(ServiceVolume {
+            kind: "volume".to_owned(),
+            source: None,
+            target: text.to_owned(),
+            read_only: false,
+            bind: None,
+            volume: None,
+            tmpfs: None,
+            consistency: None,
+            image: None,
+        });
+    }
+    let parts = split_short(text).map_err(|problem| {
+        at.invalid(
+            text,
+            format!("{problem}; expected `target`, `source:target` or `source:target:mode`"),
+        )
+    })?;
+    let mut read_only = false;
+    let mut bind = None::<BindOptions>;
+    let mut nocopy = false;
+    // Compose ignores options it does not know (`cached`, `delegated`,
+    // `consistent` come from Docker for Mac), so berth does too.
+    for option in parts.options.as_deref().unwrap_or("").split(',') {
+        match option {
+            "ro" => read_only = true,
+            "rw" => read_only = false,
+            "nocopy" => nocopy = true,
+            "z" | "Z" => {
+                bind.get_or_insert_with(BindOptions::default).selinux = Some(option.to_owned())
+            }
+            p if PROPAGATIONS.contains(&p) => {
+                bind.get_or_insert_with(BindOptions::default).propagation = Some(p.to_owned());
+            }
+            _ => {}
+        }
+    }
+    let volume_options = |nocopy: bool| VolumeOptions {
+        nocopy,
+        ..VolumeOptions::default()
+    };
+    Ok(match parts.source {
+        Some(source) if is_short_path(&source) => ServiceVolume {
             kind: "bind".to_owned(),
-            source: Some(absolute(source, base)),
-            target: clean_target(target),
+            source: Some(absolute(&source, base)),
+            target: clean_target(&parts.target),
             read_only,
             bind: Some(BindOptions {
-                selinux,
-                propagation,
                 create_host_path: true,
-                recursive: None,
+                ..bind.unwrap_or_default()
             }),
-            volume: None,
+            volume: nocopy.then(|| volume_options(true)),
             tmpfs: None,
             consistency: None,
             image: None,
         },
         source => ServiceVolume {
             kind: "volume".to_owned(),
-            source: source.map(str::to_owned),
-            target: clean_target(target),
+            source,
+            target: clean_target(&parts.target),
             read_only,
-            bind: None,
-            volume: Some(VolumeOptions {
-                nocopy,
-                ..VolumeOptions::default()
-            }),
+            bind,
+            volume: Some(volume_options(nocopy)),
             tmpfs: None,
             consistency: None,
             image: None,
@@ -425,11 +489,28 @@ mod tests {
         assert!(named.volume.is_some_and(|v| v.nocopy));
         let anonymous = volume("/cache").unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(anonymous.source, None);
-        let error = volume("a:/b:bogus").err().unwrap_or_default();
-        assert!(
-            error.contains("services.app.volumes[0]") && error.contains("bogus"),
-            "{error}"
-        );
+        let error = volume("a:/b:c:d").err().unwrap_or_default();
+        assert!(error.contains("services.app.volumes[0]"), "{error}");
+        assert!(error.contains("too many colons"), "{error}");
+        let error = volume("ab::/c").err().unwrap_or_default();
+        assert!(error.contains("empty section"), "{error}");
+    }
+
+    #[test]
+    fn short_syntax_quirks_match_compose() {
+        let unknown_mode = volume("./y:/y:cached").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(unknown_mode.kind, "bind");
+        assert!(!unknown_mode.read_only);
+        let tiny = volume("/d").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(tiny.target, "/d");
+        assert!(tiny.volume.is_none(), "a two-character spec has no volume options");
+        let drive_target = volume("x:/x").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(drive_target.source, None);
+        assert_eq!(drive_target.target, "x:/x");
+        let drive_source = volume("v:/v:delegated").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(drive_source.kind, "bind");
+        assert_eq!(drive_source.source.as_deref(), Some("v:/v"));
+        assert_eq!(drive_source.target, "delegated");
     }
 
     #[test]
