@@ -489,7 +489,7 @@ mod tests {
         assert!(named.volume.is_some_and(|v| v.nocopy));
         let anonymous = volume("/cache").unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(anonymous.source, None);
-        let error = volume("ab:/b:c:d").err().unwrap_or_default();
+        let error = volume("ab:/b:ro:rw").err().unwrap_or_default();
         assert!(error.contains("services.app.volumes[0]"), "{error}");
         assert!(error.contains("too many colons"), "{error}");
         let error = volume("ab::/c").err().unwrap_or_default();
