@@ -254,7 +254,6 @@ fn shop_from_compose_converged() {
 // (`/dd`), and that changes its config hash. berth adds `volume: {}`
 // either way, so it plans to replace what Compose made.
 #[test]
-#[ignore = "the loader adds `volume: {}` to one-letter anonymous volume targets, unlike Compose"]
 fn one_letter_volume_converged() {
     let engine = require_engine!();
     let project = TestProject::new(&engine);
