@@ -304,8 +304,14 @@ async fn failure_lets_running_steps_finish() {
     );
     steps.push(start(&project, "x", &["create:x"]));
     steps.push(start(&project, "y", &["create:y"]));
-    steps.push(wait(&project, "x", WaitCondition::CompletedSuccessfully));
-    steps.push(wait(&project, "y", WaitCondition::Healthy));
+    // Both waits become ready together, after both starts, so the wait on
+    // y is running when the wait on x fails, however slow the engine is.
+    let mut wait_x = wait(&project, "x", WaitCondition::CompletedSuccessfully);
+    wait_x.after.push("start:y".to_owned());
+    steps.push(wait_x);
+    let mut wait_y = wait(&project, "y", WaitCondition::Healthy);
+    wait_y.after.push("start:x".to_owned());
+    steps.push(wait_y);
     steps.push(step(
         "stop:y",
         &["wait:y"],
