@@ -16,7 +16,20 @@ use clap::Parser;
 use args::{Cli, Command};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // Usage errors exit with ERROR, not clap's 2, which `plan
+    // --detailed-exitcode` reserves for "changes".
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let code = if error.use_stderr() {
+                exit::ERROR
+            } else {
+                exit::SUCCESS
+            };
+            let _ = error.print();
+            return ExitCode::from(code as u8);
+        }
+    };
     init_logging(cli.verbose);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -46,7 +59,7 @@ fn main() -> ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Plan(args) => commands::plan::run(&cli.project, args).await,
-        Command::Apply(args) => commands::apply::run(args).await,
+        Command::Apply(args) => commands::apply::run(&cli.project, args).await,
         Command::Show(args) => commands::show::run(args),
         Command::Snapshot(args) => commands::snapshot::run(&cli.project, args).await,
         Command::Config(args) => commands::config::run(&cli.project, args),
