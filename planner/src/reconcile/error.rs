@@ -47,12 +47,12 @@ pub enum PlanError {
     UndefinedVolume { volume: String },
 
     #[error(
-        "network `{network}` is declared as external but was not found (create it with `docker network create {network}`)"
+        "network `{network}` is declared as external but was not found (create it with `docker network create {network}`, or set `name:` to the network that exists)"
     )]
     ExternalNetworkMissing { network: String },
 
     #[error(
-        "volume `{volume}` is declared as external but was not found (create it with `docker volume create {volume}`)"
+        "volume `{volume}` is declared as external but was not found (create it with `docker volume create {volume}`, or set `name:` to the volume that exists)"
     )]
     ExternalVolumeMissing { volume: String },
 

@@ -239,7 +239,7 @@ fn describe_reason(plan: &Plan, change: &ResourceChange, reason: Reason) -> Stri
             "its name is not the one the compose files give it (a replacement was interrupted)"
                 .to_string()
         }
-        Reason::Stopped => "it is stopped".to_string(),
+        Reason::Stopped => "it is not running".to_string(),
         Reason::Paused => "it is paused".to_string(),
         Reason::DependencyReplaced => match change.caused_by.as_slice() {
             [] => "a dependency declared with restart: true is replaced".to_string(),
