@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use berth_planner::load::{LoadRequest, load};
 
-/// The longest a load may take. Rejecting the wide alias bomb below takes
+/// Maximum time one load may take. Rejecting the wide alias bomb below takes
 /// about 2 s in an unoptimized build on a 2-core machine, and expanding it
 /// in full took about a minute.
 const MAX_LOAD_TIME: Duration = Duration::from_secs(10);

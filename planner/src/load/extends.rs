@@ -93,8 +93,8 @@ fn resolve(
                     .map(|p| p.display().to_string())
                     .collect();
                 // NOTE: Compose loads only the extended service from the
-                // other file, so it accepts a chain that comes back to an
-                // earlier file without a cycle of services; this rejects it.
+                // other file, so it accepts a chain back to an earlier file
+                // when no service repeats. This loader rejects that chain.
                 return Err(At::new(file, &join(&key, "extends")).invalid(
                     other.display().to_string(),
                     format!(

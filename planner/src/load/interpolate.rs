@@ -19,9 +19,9 @@ pub(crate) enum SubstError {
     Format,
 }
 
-/// How deeply `${VAR:-...}` may nest inside a default, error or alternate
+/// Maximum depth of `${VAR:-...}` nested in a default, error or alternate
 /// part. Each level recurses, so the limit keeps a hostile file from
-/// overflowing the stack; real files nest two or three levels.
+/// overflowing the stack. Real files nest two or three levels.
 /// NOTE: Compose accepts any depth, so a deeper template is rejected here
 /// but loads in Compose.
 const MAX_NESTING: usize = 64;
