@@ -10,7 +10,8 @@ mod e2e_util;
 use std::time::{Duration, Instant};
 
 use e2e_util::{
-    CHANGES, assert_converged, container_id, container_name, converge, plan, status, try_apply,
+    CHANGES, NO_CHANGES, assert_converged, container_id, container_name, converge, plan, status,
+    try_apply,
 };
 use support::{
     BUSYBOX_IMAGE, HC_IMAGE, TestProject, assert_failure, assert_success, describe, stderr_text,
@@ -355,4 +356,100 @@ fn unsendable_body_changes_nothing() {
         project.network_names().is_empty(),
         "apply created networks before failing"
     );
+}
+
+/// `--wait` counts a one-shot as ready once it completes, when a service
+/// waits on it to complete, and a running service without a healthcheck
+/// as ready once it runs.
+#[test]
+fn wait_accepts_completed_one_shot() {
+    let engine = require_engine!();
+    let project = TestProject::new(&engine);
+    project.write(
+        "compose.yaml",
+        &format!(
+            r#"services:
+  setup:
+    image: {BUSYBOX_IMAGE}
+    command: ["true"]
+  app:
+    image: {BUSYBOX_IMAGE}
+    command: ["sleep", "3600"]
+    init: true
+    depends_on:
+      setup:
+        condition: service_completed_successfully
+"#
+        ),
+    );
+    let planned = plan(&project, &["--wait"]);
+    let out = try_apply(&project, &planned);
+    assert_success(&out, "berth apply with --wait");
+    let again = plan(&project, &["--wait"]);
+    assert_eq!(again.code, NO_CHANGES, "{}", again.pretty());
+}
+
+/// `--wait` fails on a one-shot that nothing waits on to complete: it
+/// exited, so it is neither running nor healthy.
+#[test]
+fn wait_fails_on_lone_one_shot() {
+    let engine = require_engine!();
+    let project = TestProject::new(&engine);
+    project.write(
+        "compose.yaml",
+        &format!(
+            r#"services:
+  janitor:
+    image: {BUSYBOX_IMAGE}
+    command: ["true"]
+"#
+        ),
+    );
+    let planned = plan(&project, &["--wait"]);
+    let out = try_apply(&project, &planned);
+    assert_failure(&out, "berth apply with --wait");
+    let janitor = container_name(&project, "janitor", 1);
+    assert!(
+        stderr_text(&out).contains(&format!("container {janitor} exited (0)")),
+        "{}",
+        describe("berth apply", &out)
+    );
+}
+
+/// `--wait --wait-timeout` gives up on a service that never turns healthy
+/// and leaves it running.
+#[test]
+fn wait_times_out_on_unhealthy_service() {
+    let engine = require_engine!();
+    let project = TestProject::new(&engine);
+    project.write(
+        "compose.yaml",
+        &format!(
+            r#"services:
+  slow:
+    image: {BUSYBOX_IMAGE}
+    command: ["sleep", "3600"]
+    init: true
+    healthcheck:
+      test: ["CMD", "false"]
+      interval: 30s
+      start_period: 60s
+"#
+        ),
+    );
+    let planned = plan(&project, &["--wait", "--wait-timeout", "2"]);
+    let started = Instant::now();
+    let out = try_apply(&project, &planned);
+    assert_failure(&out, "berth apply with --wait");
+    assert!(
+        started.elapsed() < FAILURE_DEADLINE,
+        "the timeout was not honoured"
+    );
+    assert!(
+        stderr_text(&out).contains("timed out after 2s"),
+        "{}",
+        describe("berth apply", &out)
+    );
+    let slow = container_name(&project, "slow", 1);
+    assert_eq!(status(&project, &slow), "running", "slow was stopped");
 }

@@ -70,6 +70,8 @@ struct FixtureOptions {
     rerun_completed: bool,
     #[serde(default)]
     scale: BTreeMap<String, u64>,
+    #[serde(default)]
+    wait: bool,
 }
 
 const WAIT_TIMEOUT_SECONDS: u64 = 300;
@@ -168,6 +170,7 @@ fn run_fixture(dir: &Path) -> Result<(String, String), String> {
         rerun_completed: o.rerun_completed,
         scale: o.scale,
         wait_timeout_seconds: WAIT_TIMEOUT_SECONDS,
+        wait: o.wait,
     };
     // The version is fixed so that releases do not churn every fixture.
     let plan =

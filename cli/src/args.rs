@@ -118,9 +118,15 @@ pub struct PlanArgs {
     #[arg(long, value_name = "SERVICE=N")]
     pub scale: Vec<String>,
 
-    /// Longest wait for one depends_on condition during apply, in seconds.
+    /// Longest wait for one depends_on condition, and for --wait, during
+    /// apply, in seconds (0: no limit).
     #[arg(long, value_name = "SECONDS", default_value_t = 300)]
     pub wait_timeout: u64,
+
+    /// Make apply wait until every service is running or healthy, as
+    /// `docker compose up --wait` does.
+    #[arg(long)]
+    pub wait: bool,
 }
 
 #[derive(Debug, Args)]

@@ -118,6 +118,7 @@ impl StepLabel {
                 let finished = match condition {
                     berth_planner::plan::WaitCondition::Healthy => "Healthy",
                     berth_planner::plan::WaitCondition::CompletedSuccessfully => "Completed",
+                    berth_planner::plan::WaitCondition::RunningOrHealthy => "Ready",
                 };
                 label("Service", service, "Waiting", finished)
             }

@@ -39,6 +39,7 @@ pub(crate) async fn wait(
             WaitCondition::CompletedSuccessfully => {
                 poll_completed(docker, service, containers).await?
             }
+            WaitCondition::RunningOrHealthy => poll_running_or_healthy(docker, containers).await?,
         };
         if let Poll::Satisfied = poll {
             return Ok(());
@@ -52,6 +53,7 @@ pub(crate) async fn wait(
                 goal: match condition {
                     WaitCondition::Healthy => "healthy",
                     WaitCondition::CompletedSuccessfully => "complete",
+                    WaitCondition::RunningOrHealthy => "running or healthy",
                 },
             });
         }
@@ -105,6 +107,41 @@ async fn poll_healthy(docker: &Docker, containers: &[String]) -> Result<Poll, St
         }
     }
     Ok(if all_healthy {
+        Poll::Satisfied
+    } else {
+        Poll::Pending
+    })
+}
+
+/// Polls for `up --wait` readiness: a container with a healthcheck must be
+/// healthy, one without must be running, and an exited one fails the wait
+/// (even with code 0, as in Docker Compose 2.40.3).
+async fn poll_running_or_healthy(
+    docker: &Docker,
+    containers: &[String],
+) -> Result<Poll, StepError> {
+    let mut all_ready = true;
+    for name in containers {
+        let observed = inspect(docker, name).await?;
+        if matches!(
+            observed.status,
+            Some(ContainerStateStatusEnum::EXITED | ContainerStateStatusEnum::DEAD)
+        ) {
+            return Err(StepError::Exited {
+                name: name.clone(),
+                code: observed.exit_code,
+            });
+        }
+        match observed.health {
+            None => all_ready &= observed.status == Some(ContainerStateStatusEnum::RUNNING),
+            Some(HealthStatusEnum::HEALTHY) => {}
+            Some(HealthStatusEnum::UNHEALTHY) => {
+                return Err(StepError::Unhealthy { name: name.clone() });
+            }
+            Some(_) => all_ready = false,
+        }
+    }
+    Ok(if all_ready {
         Poll::Satisfied
     } else {
         Poll::Pending

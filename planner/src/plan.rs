@@ -42,8 +42,12 @@ pub struct Plan {
 
 impl Plan {
     /// Whether applying the plan would change anything on the engine.
+    /// Wait steps alone change nothing: a plan made with `--wait` for a
+    /// converged project still has no changes.
     pub fn has_changes(&self) -> bool {
-        !self.steps.is_empty()
+        self.steps
+            .iter()
+            .any(|step| !matches!(step.action, StepAction::Wait { .. }))
     }
 }
 
@@ -75,6 +79,10 @@ pub struct PlanOptions {
     pub scale: BTreeMap<String, u64>,
     /// Longest wait for one `depends_on` condition, in seconds.
     pub wait_timeout_seconds: u64,
+    /// Wait, at the end, until every service is running or healthy, as
+    /// `docker compose up --wait` does.
+    #[serde(default)]
+    pub wait: bool,
 }
 
 /// What happens to a resource.
@@ -211,6 +219,9 @@ pub enum WaitCondition {
     Healthy,
     /// The first container to exit exits with code 0.
     CompletedSuccessfully,
+    /// Every container is healthy, or running when it has no healthcheck;
+    /// what `docker compose up --wait` waits for.
+    RunningOrHealthy,
 }
 
 /// One engine-level step.

@@ -78,5 +78,6 @@ fn options(args: &PlanArgs) -> anyhow::Result<PlanOptions> {
         rerun_completed: args.rerun_completed,
         scale,
         wait_timeout_seconds: args.wait_timeout,
+        wait: args.wait,
     })
 }

@@ -104,6 +104,9 @@ pub fn plan(
     for name in &order {
         planner.plan_start(name);
     }
+    if options.wait {
+        planner.plan_final_waits(&order);
+    }
     planner.warn_disabled_healthchecks();
     Ok(planner.finish(berth_version))
 }

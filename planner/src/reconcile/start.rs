@@ -87,12 +87,36 @@ impl Planner<'_> {
             .unwrap_or_default()
     }
 
+    /// Adds the final waits of `--wait`: every selected service that runs
+    /// containers must be running or healthy, except a service that others
+    /// wait on to complete, which must complete.
+    pub(crate) fn plan_final_waits(&mut self, order: &[String]) {
+        for name in order {
+            if self.selection.scale.get(name) == Some(&0) {
+                continue;
+            }
+            let completes = self.selection.services.values().any(|service| {
+                service
+                    .depends_on
+                    .get(name)
+                    .is_some_and(|dependency| dependency.condition == CONDITION_COMPLETED)
+            });
+            let condition = if completes {
+                WaitCondition::CompletedSuccessfully
+            } else {
+                WaitCondition::RunningOrHealthy
+            };
+            self.wait_once(name, condition);
+        }
+    }
+
     /// One wait step per dependency and condition, shared by every
     /// dependent that needs it.
     fn wait_once(&mut self, dependency: &str, condition: WaitCondition) -> String {
         let kind = match condition {
             WaitCondition::Healthy => "healthy",
             WaitCondition::CompletedSuccessfully => "completed",
+            WaitCondition::RunningOrHealthy => "ready",
         };
         let id = format!("wait.{kind}:{dependency}");
         if self.steps.contains(&id) {

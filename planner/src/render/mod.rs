@@ -363,6 +363,7 @@ fn step_line(step: &Step, renames: &BTreeMap<&str, &str>) -> String {
             let condition = match condition {
                 crate::plan::WaitCondition::Healthy => "healthy",
                 crate::plan::WaitCondition::CompletedSuccessfully => "completed successfully",
+                crate::plan::WaitCondition::RunningOrHealthy => "running or healthy",
             };
             let names: Vec<String> = containers.iter().map(|c| name(c)).collect();
             (
