@@ -35,11 +35,15 @@ pub(crate) async fn wait(
         (timeout_seconds > 0).then(|| Instant::now() + Duration::from_secs(timeout_seconds));
     loop {
         let poll = match condition {
-            WaitCondition::Healthy => poll_healthy(docker, containers).await?,
+            WaitCondition::Healthy => {
+                poll_health(docker, containers, WithoutHealthcheck::Fail).await?
+            }
             WaitCondition::CompletedSuccessfully => {
                 poll_completed(docker, service, containers).await?
             }
-            WaitCondition::RunningOrHealthy => poll_running_or_healthy(docker, containers).await?,
+            WaitCondition::RunningOrHealthy => {
+                poll_health(docker, containers, WithoutHealthcheck::RunningIsReady).await?
+            }
         };
         if let Poll::Satisfied = poll {
             return Ok(());
@@ -84,41 +88,22 @@ async fn inspect(docker: &Docker, name: &str) -> Result<Observed, StepError> {
     })
 }
 
-async fn poll_healthy(docker: &Docker, containers: &[String]) -> Result<Poll, StepError> {
-    let mut all_healthy = true;
-    for name in containers {
-        let observed = inspect(docker, name).await?;
-        if matches!(
-            observed.status,
-            Some(ContainerStateStatusEnum::EXITED | ContainerStateStatusEnum::DEAD)
-        ) {
-            return Err(StepError::Exited {
-                name: name.clone(),
-                code: observed.exit_code,
-            });
-        }
-        match observed.health {
-            None => return Err(StepError::NoHealthcheck { name: name.clone() }),
-            Some(HealthStatusEnum::HEALTHY) => {}
-            Some(HealthStatusEnum::UNHEALTHY) => {
-                return Err(StepError::Unhealthy { name: name.clone() });
-            }
-            Some(_) => all_healthy = false,
-        }
-    }
-    Ok(if all_healthy {
-        Poll::Satisfied
-    } else {
-        Poll::Pending
-    })
+/// What a container without a health status means for a health wait.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum WithoutHealthcheck {
+    /// The wait fails: `service_healthy` needs a healthcheck.
+    Fail,
+    /// Running is enough, as for `up --wait`.
+    RunningIsReady,
 }
 
-/// Polls for `up --wait` readiness: a container with a healthcheck must be
-/// healthy, one without must be running, and an exited one fails the wait
-/// (even with code 0, as in Docker Compose 2.40.3).
-async fn poll_running_or_healthy(
+/// Polls until every container is healthy. A container that exited fails
+/// the wait (even with code 0, as in Docker Compose 2.40.3), and so does
+/// an unhealthy one.
+async fn poll_health(
     docker: &Docker,
     containers: &[String],
+    without_healthcheck: WithoutHealthcheck,
 ) -> Result<Poll, StepError> {
     let mut all_ready = true;
     for name in containers {
@@ -133,6 +118,9 @@ async fn poll_running_or_healthy(
             });
         }
         match observed.health {
+            None if without_healthcheck == WithoutHealthcheck::Fail => {
+                return Err(StepError::NoHealthcheck { name: name.clone() });
+            }
             None => all_ready &= observed.status == Some(ContainerStateStatusEnum::RUNNING),
             Some(HealthStatusEnum::HEALTHY) => {}
             Some(HealthStatusEnum::UNHEALTHY) => {

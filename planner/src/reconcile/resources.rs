@@ -91,24 +91,14 @@ fn plan_network(
     }
     if let Some(observed) = observed {
         let label = |name: &str| observed.labels.get(name).map(String::as_str).unwrap_or("");
-        let owner = label(labels::PROJECT);
-        if owner.is_empty() {
-            warnings.push(Warning {
-                code: "network_not_created_by_compose".into(),
-                message: format!(
-                    "network {} exists but was not created by Compose; set `external: true` on networks.{key} to use it as it is",
-                    network.name
-                ),
-            });
-        } else if owner != project.name {
-            warnings.push(Warning {
-                code: "network_foreign_project".into(),
-                message: format!(
-                    "network {} was created for project {owner:?}, not {:?}; berth uses it as it is",
-                    network.name, project.name
-                ),
-            });
-        }
+        warn_about_owner(
+            "network",
+            key,
+            &network.name,
+            label(labels::PROJECT),
+            project,
+            warnings,
+        );
         let actual = label(labels::NETWORK);
         if actual != key {
             return Err(PlanError::NetworkLabelMismatch {
@@ -203,24 +193,14 @@ fn plan_volume(
     }
     if let Some(observed) = observed {
         let label = |name: &str| observed.labels.get(name).map(String::as_str).unwrap_or("");
-        let owner = label(labels::PROJECT);
-        if owner.is_empty() {
-            warnings.push(Warning {
-                code: "volume_not_created_by_compose".into(),
-                message: format!(
-                    "volume {} exists but was not created by Compose; set `external: true` on volumes.{key} to use it as it is",
-                    volume.name
-                ),
-            });
-        } else if owner != project.name {
-            warnings.push(Warning {
-                code: "volume_foreign_project".into(),
-                message: format!(
-                    "volume {} was created for project {owner:?}, not {:?}; berth uses it as it is",
-                    volume.name, project.name
-                ),
-            });
-        }
+        warn_about_owner(
+            "volume",
+            key,
+            &volume.name,
+            label(labels::PROJECT),
+            project,
+            warnings,
+        );
         let hash = label(labels::CONFIG_HASH);
         if !hash.is_empty() && hash != volume_config_hash(volume) {
             // NOTE: replacing a volume loses its data, so berth keeps it
@@ -265,4 +245,33 @@ fn plan_volume(
         caused_by: Vec::new(),
     });
     Ok(Some(id))
+}
+
+/// Warns when an existing network or volume was not created by Compose
+/// (`owner` is empty) or belongs to another project; berth uses it as it is
+/// in both cases, as Docker Compose does.
+fn warn_about_owner(
+    kind: &str,
+    key: &str,
+    name: &str,
+    owner: &str,
+    project: &Project,
+    warnings: &mut Vec<Warning>,
+) {
+    if owner.is_empty() {
+        warnings.push(Warning {
+            code: format!("{kind}_not_created_by_compose"),
+            message: format!(
+                "{kind} {name} exists but was not created by Compose; set `external: true` on {kind}s.{key} to use it as it is"
+            ),
+        });
+    } else if owner != project.name {
+        warnings.push(Warning {
+            code: format!("{kind}_foreign_project"),
+            message: format!(
+                "{kind} {name} was created for project {owner:?}, not {:?}; berth uses it as it is",
+                project.name
+            ),
+        });
+    }
 }
