@@ -132,7 +132,14 @@ pub enum LoadError {
         message: String,
     },
     /// `depends_on` and the implicit dependencies form a cycle.
-    #[error("dependency cycle detected: {} (files: {files})", cycle.join(" -> "))]
+    #[error(
+        "dependency cycle detected: {} (services.{} depends on {} through depends_on, links or \
+         a service: reference, and so on around the cycle; remove one of these dependencies) \
+         (files: {files})",
+        cycle.join(" -> "),
+        cycle.first().map_or("", String::as_str),
+        cycle.get(1).map_or("", String::as_str)
+    )]
     DependencyCycle {
         /// The compose files, comma-separated.
         files: String,

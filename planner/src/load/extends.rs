@@ -75,6 +75,18 @@ fn resolve(
 
     let (base_name, base_file) =
         target(extends, At::new(file, &join(&key, "extends")), context.home)?;
+    // Names the `extends.service` key that refers to a missing base, rather
+    // than the base's own (absent) key.
+    let missing_base = |defined_in: String| {
+        At::new(file, &join(&key, "extends.service")).invalid(
+            &base_name,
+            format!("the name of a service defined in {defined_in}"),
+        )
+    };
+    let same_file = base_file.as_ref().is_none_or(|other| other == file);
+    if same_file && !services.contains_key(&base_name) {
+        return Err(missing_base("this file".to_owned()));
+    }
     let base = match base_file {
         None => resolve(services, &base_name, file, env, context, chain)?,
         // Reloading this same file would resolve this service again
@@ -114,6 +126,9 @@ fn resolve(
                     format!("a file defining service {base_name:?}"),
                 ));
             };
+            if !other_services.contains_key(&base_name) {
+                return Err(missing_base(other.display().to_string()));
+            }
             let other_services = other_services.clone();
             let mut base = resolve(&other_services, &base_name, &other, env, context, chain)?;
             forget_default_context(&mut base);

@@ -375,7 +375,11 @@ mod tests {
             .map(|e| e.to_string());
         assert_eq!(
             error.as_deref(),
-            Some("dependency cycle detected: a -> b -> c -> a (files: /p/compose.yaml)")
+            Some(
+                "dependency cycle detected: a -> b -> c -> a (services.a depends on b through \
+                 depends_on, links or a service: reference, and so on around the cycle; remove \
+                 one of these dependencies) (files: /p/compose.yaml)"
+            )
         );
         let mut project = Project::default();
         project.services.insert("app".into(), service(&["app"]));

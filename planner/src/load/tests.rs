@@ -458,7 +458,7 @@ fn extends_same_and_other_file() {
     let missing = files(&[("/p/compose.yaml", "services:\n  a:\n    extends: ghost\n")]);
     let message = err(&request("/p"), &missing);
     assert!(
-        message.contains("services.ghost") && message.contains("\"ghost\""),
+        message.contains("services.a.extends.service") && message.contains("\"ghost\""),
         "{message}"
     );
 }
