@@ -76,7 +76,12 @@ pub(crate) fn load_document(
 
     if let Some(include) = include {
         let imported = load_includes(&include, file, env, context)?;
-        add_imported(&mut content, imported.content, file)?;
+        add_imported(
+            &mut content,
+            imported.content,
+            file,
+            &imported.service_files,
+        )?;
         for (name, origin) in imported.service_files {
             service_files.entry(name).or_insert(origin);
         }
@@ -208,7 +213,7 @@ fn load_includes(
             imported.service_files.extend(document.service_files);
             merge::merge_map(&mut entry, document.content, &[]);
         }
-        add_imported(&mut imported.content, entry, file)?;
+        add_imported(&mut imported.content, entry, file, &imported.service_files)?;
     }
     context.include_stack.pop();
     Ok(imported)
@@ -259,11 +264,13 @@ fn include_environment(
 
 /// Adds included resources to a file's own. A service defined both in the
 /// file and in what it includes is a conflict, as in Compose. A network or
-/// volume may appear in both when the definitions are equal.
+/// volume may appear in both when the definitions are equal. `origins`
+/// tells which file defined an imported service, for the message.
 fn add_imported(
     content: &mut IndexMap<String, Node>,
     imported: IndexMap<String, Node>,
     file: &Path,
+    origins: &BTreeMap<String, PathBuf>,
 ) -> Result<(), LoadError> {
     for (section, node) in imported {
         let Node::Map(entries) = node else { continue };
@@ -278,10 +285,17 @@ fn add_imported(
             match target.get(&name) {
                 Some(existing) if section != "services" && *existing == value => {}
                 Some(_) => {
+                    let origin = match origins.get(&name) {
+                        Some(origin) if section == "services" => origin.display().to_string(),
+                        _ => "an included file".to_owned(),
+                    };
                     return Err(LoadError::Schema {
                         path: file.to_path_buf(),
                         key: join(&section, &name),
-                        message: "conflicts with imported resource (it is defined both here and in an included file)".to_owned(),
+                        message: format!(
+                            "conflicts with imported resource (it is defined both here and in \
+                             {origin}; rename or remove one of them)"
+                        ),
                     });
                 }
                 None => {

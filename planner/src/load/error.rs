@@ -43,7 +43,10 @@ pub enum LoadError {
         message: String,
     },
     /// The file contains no YAML document.
-    #[error("empty compose file {}", path.display())]
+    #[error(
+        "empty compose file {} (expected a mapping with top-level keys such as services:)",
+        path.display()
+    )]
     EmptyFile {
         /// The absolute path.
         path: PathBuf,
@@ -92,7 +95,8 @@ pub enum LoadError {
     },
     /// A `$` that starts no valid substitution.
     #[error(
-        "invalid interpolation format for {key} in {}: {value:?} (you may need to escape any $ with another $)",
+        "invalid interpolation format for {key} in {}: {value:?} (expected $NAME or ${{NAME}} \
+         with a closing brace; you may need to escape any $ with another $)",
         path.display()
     )]
     InterpolationFormat {
