@@ -333,3 +333,61 @@ fn snapshot_plan_equals_live() {
         "the plan from `berth snapshot` differs from the live plan"
     );
 }
+
+/// Brings up an app with an anonymous volume and replaces it once, so the
+/// replacement mounts the volume by name; returns that volume's name.
+fn replaced_app(project: &TestProject, volumes: &VolumeCleanup) -> Vec<String> {
+    project.write("compose.yaml", &with_anonymous_volume("1"));
+    converge(project);
+    let app = container_name(project, "app", 1);
+    volumes.track(project, &app);
+    project.write("compose.yaml", &with_anonymous_volume("2"));
+    converge(project);
+    anonymous_volumes(project, &app)
+}
+
+fn engine_volumes(project: &TestProject) -> String {
+    let listed = project.engine().docker(&["volume", "ls", "-q"]);
+    String::from_utf8_lossy(&listed.stdout).to_string()
+}
+
+/// `plan --destroy` removes the containers and networks; the volumes and
+/// their data stay.
+#[test]
+fn destroy_keeps_volumes() {
+    let engine = require_engine!();
+    let volumes = VolumeCleanup::new(&engine);
+    let project = TestProject::new(&engine);
+    let anonymous = replaced_app(&project, &volumes);
+
+    let planned = plan(&project, &["--destroy"]);
+    assert_eq!(planned.code, CHANGES, "{}", planned.pretty());
+    apply(&project, &planned);
+    assert!(project.container_names().is_empty(), "containers remain");
+    assert!(project.network_names().is_empty(), "networks remain");
+    let listed = engine_volumes(&project);
+    assert!(
+        anonymous.iter().all(|name| listed.contains(name.as_str())),
+        "without -v the anonymous volume {anonymous:?} must stay"
+    );
+}
+
+/// `plan --destroy -v` also removes the anonymous volume that a
+/// replacement mounted by name, which `docker compose down -v` leaves.
+#[test]
+fn destroy_with_volumes_removes_them() {
+    let engine = require_engine!();
+    let volumes = VolumeCleanup::new(&engine);
+    let project = TestProject::new(&engine);
+    let anonymous = replaced_app(&project, &volumes);
+    assert!(!anonymous.is_empty(), "the app mounts an anonymous volume");
+
+    let planned = plan(&project, &["--destroy", "-v"]);
+    apply(&project, &planned);
+    assert!(project.container_names().is_empty(), "containers remain");
+    let listed = engine_volumes(&project);
+    assert!(
+        anonymous.iter().all(|name| !listed.contains(name.as_str())),
+        "the anonymous volume {anonymous:?} remains after --destroy -v"
+    );
+}

@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use berth_planner::hash::service_config_hash;
 use berth_planner::load::{LoadRequest, load};
 use berth_planner::plan::PlanOptions;
-use berth_planner::reconcile::plan;
+use berth_planner::reconcile::{plan, plan_destroy};
 use berth_planner::render::{RenderOptions, render_text};
 use berth_planner::snapshot::Snapshot;
 use serde::Deserialize;
@@ -72,6 +72,10 @@ struct FixtureOptions {
     scale: BTreeMap<String, u64>,
     #[serde(default)]
     wait: bool,
+    #[serde(default)]
+    volumes: bool,
+    #[serde(default)]
+    destroy: bool,
 }
 
 const WAIT_TIMEOUT_SECONDS: u64 = 300;
@@ -159,6 +163,7 @@ fn run_fixture(dir: &Path) -> Result<(String, String), String> {
         std::fs::read_to_string(dir.join("snapshot.json")).expect("snapshot.json exists");
     let snapshot = resolve_snapshot(&snapshot_text, &hashes);
     let o = fixture.options;
+    let destroy = o.destroy;
     let options = PlanOptions {
         services: o.services,
         no_deps: o.no_deps,
@@ -171,10 +176,15 @@ fn run_fixture(dir: &Path) -> Result<(String, String), String> {
         scale: o.scale,
         wait_timeout_seconds: WAIT_TIMEOUT_SECONDS,
         wait: o.wait,
+        volumes: o.volumes,
     };
     // The version is fixed so that releases do not churn every fixture.
-    let plan =
-        plan(&loaded.project, &snapshot, &options, "0.0.0-fixture").map_err(|e| e.to_string())?;
+    let plan = if destroy {
+        plan_destroy(&loaded.project, &snapshot, &options, "0.0.0-fixture")
+    } else {
+        plan(&loaded.project, &snapshot, &options, "0.0.0-fixture")
+    }
+    .map_err(|e| e.to_string())?;
     let mut json = serde_json::to_string_pretty(&plan).expect("plan serializes");
     json.push('\n');
     let text = render_text(

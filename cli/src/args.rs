@@ -13,8 +13,9 @@ pub struct Cli {
     #[command(flatten)]
     pub project: ProjectArgs,
 
-    /// Log decisions to stderr (repeat for more detail).
-    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    /// Log decisions to stderr (repeat for more detail; `BERTH_LOG` sets a
+    /// tracing filter instead).
+    #[arg(long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
 
     #[command(subcommand)]
@@ -127,6 +128,15 @@ pub struct PlanArgs {
     /// `docker compose up --wait` does.
     #[arg(long)]
     pub wait: bool,
+
+    /// Plan the teardown of the project, as `docker compose down` does.
+    #[arg(long)]
+    pub destroy: bool,
+
+    /// With --destroy: remove the project's named volumes and the
+    /// anonymous volumes of its containers too (their data is lost).
+    #[arg(short = 'v', long, requires = "destroy")]
+    pub volumes: bool,
 }
 
 #[derive(Debug, Args)]

@@ -83,6 +83,10 @@ pub struct PlanOptions {
     /// `docker compose up --wait` does.
     #[serde(default)]
     pub wait: bool,
+    /// For a teardown plan: remove named and anonymous volumes too
+    /// (`docker compose down -v`).
+    #[serde(default)]
+    pub volumes: bool,
 }
 
 /// What happens to a resource.

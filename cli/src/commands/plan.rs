@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use anyhow::{Context, bail};
 use berth_executor::{ObserveRequest, connect, observe};
 use berth_planner::plan::PlanOptions;
-use berth_planner::reconcile::{observe_scope, plan};
+use berth_planner::reconcile::{observe_scope, plan, plan_destroy};
 use berth_planner::snapshot::{SNAPSHOT_FORMAT_VERSION, Snapshot};
 
 use crate::args::{PlanArgs, ProjectArgs};
@@ -34,7 +34,11 @@ pub async fn run(project_args: &ProjectArgs, args: PlanArgs) -> anyhow::Result<i
             observe(&docker, &request).await?
         }
     };
-    let plan = plan(&project, &snapshot, &options, env!("CARGO_PKG_VERSION"))?;
+    let plan = if args.destroy {
+        plan_destroy(&project, &snapshot, &options, env!("CARGO_PKG_VERSION"))?
+    } else {
+        plan(&project, &snapshot, &options, env!("CARGO_PKG_VERSION"))?
+    };
     for warning in &plan.warnings {
         eprintln!("berth: warning: {}", warning.message);
     }
@@ -79,5 +83,6 @@ fn options(args: &PlanArgs) -> anyhow::Result<PlanOptions> {
         scale,
         wait_timeout_seconds: args.wait_timeout,
         wait: args.wait,
+        volumes: args.volumes,
     })
 }

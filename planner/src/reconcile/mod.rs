@@ -6,6 +6,7 @@
 
 mod containers;
 mod create;
+mod destroy;
 mod diff;
 mod error;
 mod graph;
@@ -29,6 +30,7 @@ use crate::plan::{
 };
 use crate::snapshot::{ObserveScope, Snapshot};
 
+pub use destroy::plan_destroy;
 pub use error::PlanError;
 
 use containers::FinalContainer;
