@@ -324,6 +324,14 @@ engine_stop() {
         fi
     fi
     rm -f "$ENGINE_SOCK" "$ENGINE_OWNER_FILE"
+    # dockerd leaves its network namespace files mounted under the exec
+    # root; unmount them so that the checkout can be deleted afterwards.
+    local netns
+    for netns in "$ENGINE_DIR"/exec/netns/*; do
+        if mountpoint -q "$netns" 2>/dev/null; then
+            umount "$netns" 2>/dev/null || true
+        fi
+    done
     if ip link show "$ENGINE_BRIDGE" >/dev/null 2>&1; then
         ip link del "$ENGINE_BRIDGE" 2>/dev/null || true
     fi
