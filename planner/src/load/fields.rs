@@ -192,11 +192,35 @@ pub(crate) fn known_keys(
         return Ok(());
     }
     unknown.sort();
+    // A typo is the usual cause, so name the closest allowed key.
+    let first = unknown[0].trim_matches('\'');
+    let hint = match known.iter().min_by_key(|k| edit_distance(first, k)) {
+        Some(close) if edit_distance(first, close) <= 2 => format!("did you mean '{close}'?"),
+        _ => "expected a key Compose defines here, or one starting with x-".to_owned(),
+    };
     Err(LoadError::Schema {
         path: at.file_buf(),
         key: at.key.to_owned(),
-        message: format!("additional properties {} not allowed", unknown.join(", ")),
+        message: format!(
+            "additional properties {} not allowed ({hint})",
+            unknown.join(", ")
+        ),
     })
+}
+
+/// Levenshtein distance between two keys, by characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitute = previous[j] + usize::from(ca != *cb);
+            current.push(substitute.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
 }
 
 /// Reads a `KEY=value` list or a mapping as ordered pairs. In the list

@@ -330,7 +330,12 @@ fn project_errors_name_service_and_value() {
             "services:\n  app:\n    image: busybox\n    imagee: typo\n",
             &[
                 "validating /p/compose.yaml: services.app additional properties 'imagee' not allowed",
+                "did you mean 'image'?",
             ][..],
+        ),
+        (
+            "services:\n  app:\n    image: busybox\n    zzzz: typo\n",
+            &["'zzzz' not allowed (expected a key Compose defines here"][..],
         ),
         (
             "services:\n  app:\n    image: busybox\n    user: 1000\n",
