@@ -35,15 +35,15 @@ use support::{describe, engine_required, run, stderr_text};
 /// The project name both tools get, as when the corpus was recorded.
 const PROJECT: &str = "peer";
 
-/// How many cases run at once; each runs a few short processes.
+/// How many cases run at once. Each runs a few short processes.
 const WORKERS: usize = 8;
 
 /// Cases where berth knowingly prints something else than Compose, with
-/// the reason. Such a case still runs; a listed case that now matches
-/// fails the test, so that the list stays current.
+/// the reason. Such a case still runs, and a listed case that now
+/// matches fails the test, so that the list stays current.
 const KNOWN_DIFFERENCES: &[(&str, &str)] = &[(
     // Compose omits the name of an external volume whose `name:` is empty
-    // after substitution; berth's model always holds a volume name, so it
+    // after substitution; berth's model always contains a volume name, so it
     // falls back to the key.
     "compose-e2e/pkg__e2e__testdata__TestUpSwitchVolumes",
     "external volume with an empty name",
@@ -80,7 +80,7 @@ fn compose_binary() -> Option<PathBuf> {
     }
 }
 
-/// Every case folder (`SOURCE/CASE`, holding `result.txt`), sorted.
+/// Lists every case folder (`SOURCE/CASE`, with a `result.txt`), sorted.
 fn list_cases(dir: &Path) -> Option<Vec<String>> {
     let mut cases = Vec::new();
     for source in fs::read_dir(dir).ok()?.filter_map(Result::ok) {
@@ -101,7 +101,7 @@ fn list_cases(dir: &Path) -> Option<Vec<String>> {
 
 /// One case copied into a folder of its own.
 struct Copy {
-    // Removes the copy on drop; `cwd` lies inside it.
+    // Removes the copy on drop. `cwd` is inside it.
     _root: tempfile::TempDir,
     cwd: PathBuf,
     args: Vec<String>,
@@ -127,7 +127,7 @@ impl Copy {
         }
     }
 
-    /// `PROGRAM -p peer ARGS REST` in the case folder, with the environment
+    /// Runs `PROGRAM -p peer ARGS REST` in the case folder, with the environment
     /// the corpus was recorded with: only `PATH` and `HOME=/root`.
     fn run(&self, program: &Path, rest: &[&str]) -> Output {
         let mut cmd = Command::new(program);

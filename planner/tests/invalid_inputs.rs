@@ -1,4 +1,4 @@
-//! Invalid-input goldens: each folder under `fixtures/invalid/` holds a
+//! Invalid-input goldens: each folder under `fixtures/invalid/` contains a
 //! project that must fail to load (`compose.yaml` and any file it names)
 //! and `error.txt`, the exact message berth must print, one kind of error
 //! per folder.
@@ -42,7 +42,7 @@ fn virtual_files(dir: &Path, root: &Path) -> BTreeMap<PathBuf, String> {
     files
 }
 
-/// Loads one folder; returns the error text, or `None` if it loads.
+/// Loads one folder and returns the error text, or `None` if it loads.
 fn load_error(dir: &Path) -> Option<String> {
     let name = dir.file_name().expect("folder has a name");
     let root = Path::new("/fixtures/invalid").join(name);

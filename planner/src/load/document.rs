@@ -265,7 +265,7 @@ fn include_environment(
 /// Adds included resources to a file's own. A service defined both in the
 /// file and in what it includes is a conflict, as in Compose. A network or
 /// volume may appear in both when the definitions are equal. `origins`
-/// tells which file defined an imported service, for the message.
+/// maps each imported service to the file that defines it, for the message.
 fn add_imported(
     content: &mut IndexMap<String, Node>,
     imported: IndexMap<String, Node>,
