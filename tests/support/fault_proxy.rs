@@ -3,7 +3,7 @@
 //! exact step and check what a second plan does.
 //!
 //! Each forwarded request is rewritten to `Connection: close`, so every
-//! connection carries one request and the proxy sees every request line.
+//! connection carries one request and the proxy reads every request line.
 
 use std::io::{Read, Write};
 use std::os::unix::net::{UnixListener, UnixStream};
@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-/// Longest request head the proxy reads before giving up on a connection.
+/// Maximum size of a request head; a longer one ends the connection.
 const MAX_HEAD: usize = 64 * 1024;
 
 /// One call to fail: the first request whose method matches and whose path
@@ -97,7 +97,7 @@ impl FaultProxy {
         format!("unix://{}", self.socket.display())
     }
 
-    /// How many faults were injected so far.
+    /// Returns how many faults were injected so far.
     pub fn injected(&self) -> usize {
         self.injected.load(Ordering::Relaxed)
     }

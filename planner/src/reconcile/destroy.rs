@@ -1,9 +1,9 @@
-//! Teardown plans (`berth plan --destroy`): remove what `docker compose
-//! down` removes. Containers stop in reverse dependency order, then go;
-//! networks follow; with `volumes`, the project's named volumes and the
-//! anonymous volumes of its service containers go too, each as a step of
-//! its own, including those a replacement mounted by name, which `docker
-//! compose down -v` leaves behind.
+//! Teardown plans (`berth plan --destroy`) remove what `docker compose
+//! down` removes. Containers stop in reverse dependency order and are
+//! removed, then the networks go. With `volumes`, the project's named
+//! volumes and the anonymous volumes of its service containers go too,
+//! each as a step of its own. That includes the anonymous volumes a
+//! replacement mounted by name, which `docker compose down -v` leaves.
 
 use std::collections::BTreeSet;
 
