@@ -6,15 +6,15 @@
 //! callers pass file contents and environment variables in, so the same
 //! inputs always give the same bytes out.
 
-pub mod model;
-pub mod load;
-pub mod hash;
 pub mod config_json;
-pub mod engine_body;
-pub mod plan;
-pub mod snapshot;
 pub mod container_spec;
+pub mod engine_body;
+pub mod hash;
 pub mod labels;
+pub mod load;
+pub mod model;
+pub mod plan;
 pub mod reconcile;
-pub mod schema;
 pub mod render;
+pub mod schema;
+pub mod snapshot;

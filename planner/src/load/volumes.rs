@@ -503,7 +503,10 @@ mod tests {
         assert!(!unknown_mode.read_only);
         let tiny = volume("/d").unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(tiny.target, "/d");
-        assert!(tiny.volume.is_none(), "a two-character spec has no volume options");
+        assert!(
+            tiny.volume.is_none(),
+            "a two-character spec has no volume options"
+        );
         let drive_target = volume("x:/x").unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(drive_target.source, None);
         assert_eq!(drive_target.target, "x:/x");
