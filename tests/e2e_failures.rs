@@ -389,33 +389,6 @@ fn wait_accepts_completed_one_shot() {
     assert_eq!(again.code, NO_CHANGES, "{}", again.pretty());
 }
 
-/// `--wait` fails on a one-shot that nothing waits on to complete: it
-/// exited, so it is neither running nor healthy.
-#[test]
-fn wait_fails_on_lone_one_shot() {
-    let engine = require_engine!();
-    let project = TestProject::new(&engine);
-    project.write(
-        "compose.yaml",
-        &format!(
-            r#"services:
-  janitor:
-    image: {BUSYBOX_IMAGE}
-    command: ["true"]
-"#
-        ),
-    );
-    let planned = plan(&project, &["--wait"]);
-    let out = try_apply(&project, &planned);
-    assert_failure(&out, "berth apply with --wait");
-    let janitor = container_name(&project, "janitor", 1);
-    assert!(
-        stderr_text(&out).contains(&format!("container {janitor} exited (0)")),
-        "{}",
-        describe("berth apply", &out)
-    );
-}
-
 /// `--wait --wait-timeout` gives up on a service that never turns healthy
 /// and leaves it running.
 #[test]
