@@ -121,6 +121,8 @@ async fn poll_health(
             None if without_healthcheck == WithoutHealthcheck::Fail => {
                 return Err(StepError::NoHealthcheck { name: name.clone() });
             }
+            // NOTE: a one-shot still running at this poll counts as ready,
+            // so `--wait` misses a fast exit, as Docker Compose 2.40.3 does.
             None => all_ready &= observed.status == Some(ContainerStateStatusEnum::RUNNING),
             Some(HealthStatusEnum::HEALTHY) => {}
             Some(HealthStatusEnum::UNHEALTHY) => {
