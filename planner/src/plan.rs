@@ -41,7 +41,8 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// Whether applying the plan would change anything on the engine.
+    /// Returns whether applying the plan would change anything on the
+    /// engine.
     /// Wait steps alone change nothing: a plan made with `--wait` for a
     /// converged project still has no changes.
     pub fn has_changes(&self) -> bool {

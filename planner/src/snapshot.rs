@@ -93,7 +93,7 @@ pub struct ObservedContainer {
 }
 
 impl ObservedContainer {
-    /// The value of a label, or "" when absent.
+    /// Returns the value of a label, or "" when it is absent.
     pub fn label(&self, key: &str) -> &str {
         self.labels.get(key).map(String::as_str).unwrap_or("")
     }
@@ -202,7 +202,7 @@ pub struct ObservedImage {
 }
 
 impl Snapshot {
-    /// A digest of the parts of the observed state that planning decisions
+    /// Computes a digest of the parts of the observed state that planning decisions
     /// rest on: resource ids, names, labels, states, exit codes and image
     /// ids. Health and the engine version are left out, since a container
     /// turning healthy between `plan` and `apply` does not make the plan

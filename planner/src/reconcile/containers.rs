@@ -252,8 +252,8 @@ impl Planner<'_> {
         }
     }
 
-    /// Whether a running container is on every network of its service,
-    /// compared by network id as Docker Compose does.
+    /// Checks that a running container is on every network of its
+    /// service, comparing network ids as Docker Compose does.
     fn attached_to_all_networks(&self, container: &ObservedContainer, service: &Service) -> bool {
         service.networks.keys().all(|key| {
             let Some(network) = self.project.networks.get(key) else {
@@ -384,7 +384,8 @@ impl Planner<'_> {
     }
 }
 
-/// The image reference a service runs: `image`, or `<project>-<service>`.
+/// Returns the image reference a service runs: `image`, or
+/// `<project>-<service>`.
 pub(crate) fn service_image(project: &str, name: &str, service: &Service) -> String {
     service
         .image
@@ -392,7 +393,7 @@ pub(crate) fn service_image(project: &str, name: &str, service: &Service) -> Str
         .unwrap_or_else(|| format!("{project}-{name}"))
 }
 
-/// The name of a service's container: `container_name`, or
+/// Returns the name of a service's container: `container_name`, or
 /// `<project>-<service>-<number>`.
 pub(crate) fn container_name(project: &str, name: &str, service: &Service, number: u32) -> String {
     service

@@ -96,7 +96,7 @@ impl Planner<'_> {
             }
         }
         after.extend(self.orphan_steps.iter().cloned());
-        // A container that holds the name now (an orphan, or a leftover of
+        // A container that has the name now (an orphan, or a leftover of
         // an interrupted replacement) is removed before the create.
         let holder_removal = format!("container.remove:{create_name}");
         if self.steps.contains(&holder_removal) {

@@ -1,4 +1,5 @@
-//! Why a plan cannot be made. Every variant fails before any step runs.
+//! Errors that stop a plan from being made. Each one is raised before any
+//! step runs.
 
 use thiserror::Error;
 

@@ -170,8 +170,8 @@ pub fn model_digest(project: &Project) -> String {
     hex::encode(Sha256::digest(json))
 }
 
-/// What an observation for `project` must cover beyond the resources that
-/// carry its label: the names its containers, networks and volumes will
+/// Returns the scope an observation for `project` must cover beyond the
+/// resources that carry its label: the names its containers, networks and volumes will
 /// have, and the images it runs.
 pub fn observe_scope(project: &Project) -> ObserveScope {
     let mut container_names = BTreeSet::new();

@@ -101,7 +101,7 @@ impl Planner<'_> {
         );
         // Dependents are created once the replacement holds its final
         // name, so that a reference to that name finds the new container.
-        // The final name must be free: another container that holds it
+        // The final name must be free: another container that has it
         // (left by an interrupted replacement) is removed first.
         let mut rename_after = vec![remove];
         let holder_removal = format!("container.remove:{final_name}");

@@ -110,8 +110,8 @@ impl Planner<'_> {
         }
     }
 
-    /// One wait step per dependency and condition, shared by every
-    /// dependent that needs it.
+    /// Adds one wait step per dependency and condition, shared by every
+    /// dependent that needs it, and returns its id.
     fn wait_once(&mut self, dependency: &str, condition: WaitCondition) -> String {
         let kind = match condition {
             WaitCondition::Healthy => "healthy",
