@@ -49,7 +49,7 @@ pub(crate) fn network(
         let child = join(at.key, option);
         let f = At::new(at.file, &child);
         match option.as_str() {
-            "name" => name = non_empty_string(value, f)?,
+            "name" => name = Some(string(value, f)?),
             "driver" => network.driver = non_empty_string(value, f)?,
             "driver_opts" => network.driver_opts = string_map(value, f)?,
             "ipam" => network.ipam = ipam(value, f)?,
@@ -93,7 +93,7 @@ pub(crate) fn volume(
         let child = join(at.key, option);
         let f = At::new(at.file, &child);
         match option.as_str() {
-            "name" => name = non_empty_string(value, f)?,
+            "name" => name = Some(string(value, f)?),
             "driver" => volume.driver = non_empty_string(value, f)?,
             "driver_opts" => volume.driver_opts = string_map(value, f)?,
             "external" => volume.external = external(value, f)?,
@@ -119,6 +119,8 @@ pub(crate) fn volume(
     Ok(volume)
 }
 
+/// Compose names a resource only when `name:` is absent: a name that is
+/// empty after interpolation stays empty, and the planner rejects it.
 fn resource_name(key: &str, name: Option<String>, external: bool, project: &str) -> String {
     match name {
         Some(name) => name,

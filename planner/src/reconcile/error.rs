@@ -48,6 +48,11 @@ pub enum PlanError {
     UndefinedVolume { volume: String },
 
     #[error(
+        "{kind} `{key}` has an empty name: its `name:` is empty after interpolation (set the variable it uses, or remove `name:`)"
+    )]
+    EmptyResourceName { kind: &'static str, key: String },
+
+    #[error(
         "network `{network}` is declared as external but was not found (create it with `docker network create {network}`, or set `name:` to the network that exists)"
     )]
     ExternalNetworkMissing { network: String },

@@ -55,6 +55,12 @@ pub(crate) fn plan_resources(
         let Some(network) = project.networks.get(&key) else {
             return Err(PlanError::UndefinedNetwork { network: key });
         };
+        if network.name.is_empty() {
+            return Err(PlanError::EmptyResourceName {
+                kind: "network",
+                key,
+            });
+        }
         if let Some(id) = plan_network(project, &key, network, snapshot, steps, changes, warnings)?
         {
             created.networks.insert(key, id);
@@ -64,6 +70,12 @@ pub(crate) fn plan_resources(
         let Some(volume) = project.volumes.get(&key) else {
             return Err(PlanError::UndefinedVolume { volume: key });
         };
+        if volume.name.is_empty() {
+            return Err(PlanError::EmptyResourceName {
+                kind: "volume",
+                key,
+            });
+        }
         if let Some(id) = plan_volume(project, &key, volume, snapshot, steps, changes, warnings)? {
             created.volumes.insert(key, id);
         }
