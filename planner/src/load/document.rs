@@ -30,10 +30,6 @@ pub(crate) struct DocumentContext<'a> {
     pub(crate) warnings: &'a mut Vec<String>,
     /// Files being included, to detect include cycles.
     pub(crate) include_stack: Vec<PathBuf>,
-    /// Files being loaded because a service of another file extends one of
-    /// theirs, to stop a chain of `extends` and `include` that comes back
-    /// to one of them.
-    pub(crate) extends_stack: Vec<PathBuf>,
 }
 
 /// A loaded file: its canonical content and the file each service came
@@ -51,6 +47,29 @@ pub(crate) fn load_document(
     env: &BTreeMap<String, String>,
     context: &mut DocumentContext<'_>,
 ) -> Result<Document, LoadError> {
+    load(file, base_dir, env, context, false)
+}
+
+/// Loads a file that another file's service extends, as Compose does:
+/// without its `include`s, and with only the extended service resolved, by
+/// the caller. So the file's other services may extend back into the file
+/// being loaded without forming a cycle.
+pub(crate) fn load_for_extends(
+    file: &Path,
+    base_dir: &Path,
+    env: &BTreeMap<String, String>,
+    context: &mut DocumentContext<'_>,
+) -> Result<Document, LoadError> {
+    load(file, base_dir, env, context, true)
+}
+
+fn load(
+    file: &Path,
+    base_dir: &Path,
+    env: &BTreeMap<String, String>,
+    context: &mut DocumentContext<'_>,
+    for_extends: bool,
+) -> Result<Document, LoadError> {
     let text = files::read_required(context.source, file)?;
     let mut map = parse_root(&text, file)?;
 
@@ -59,13 +78,15 @@ pub(crate) fn load_document(
         interpolate::interpolate_tree(value, file, key, &lookup, context.unset)?;
     }
 
-    let include = map.shift_remove("include");
+    let include = map.shift_remove("include").filter(|_| !for_extends);
     let base = PathBase {
         project_dir: base_dir,
         home: context.home,
     };
     let mut content = canonicalize_file(map, file, &base, context.warnings)?;
-    extends::resolve_all(&mut content, file, env, context)?;
+    if !for_extends {
+        extends::resolve_all(&mut content, file, env, context)?;
+    }
 
     let mut service_files = BTreeMap::new();
     if let Some(Node::Map(services)) = content.get("services") {
@@ -113,6 +134,11 @@ fn parse_root(text: &str, file: &Path) -> Result<IndexMap<String, Node>, LoadErr
 
 /// One `include` entry in long form.
 struct Include {
+    /// The entry's key path: `include[0].path`, or `include[0]` in short
+    /// form.
+    key: String,
+    /// The entry itself: `include[0]`.
+    entry: String,
     paths: Vec<PathBuf>,
     project_dir: PathBuf,
     env_files: Vec<PathBuf>,
@@ -132,11 +158,12 @@ fn parse_includes(node: &Node, file: &Path, home: Option<&str>) -> Result<Vec<In
     for (i, entry) in entries.iter().enumerate() {
         let key = index("include", i);
         let at = At::new(file, &key);
+        let mut path_key = key.clone();
         let (paths, project_dir, env_files) = match entry {
             Node::Str(path) => (vec![resolve(path)], None, Vec::new()),
             Node::Map(map) => {
                 known_keys(map, &["path", "project_directory", "env_file"], at)?;
-                let path_key = join(&key, "path");
+                path_key = join(&key, "path");
                 let paths = match map.get("path") {
                     Some(node) => string_or_list(node, At::new(file, &path_key))?,
                     None => {
@@ -170,6 +197,8 @@ fn parse_includes(node: &Node, file: &Path, home: Option<&str>) -> Result<Vec<In
         let project_dir = project_dir
             .unwrap_or_else(|| first.parent().map(Path::to_path_buf).unwrap_or_default());
         includes.push(Include {
+            key: path_key,
+            entry: key,
             paths,
             project_dir,
             env_files,
@@ -192,7 +221,7 @@ fn load_includes(
     };
     context.include_stack.push(file.to_path_buf());
     for include in parse_includes(node, file, context.home)? {
-        let include_env = include_environment(&include, env, context.source)?;
+        let include_env = include_environment(&include, file, env, context.source)?;
         let mut entry: IndexMap<String, Node> = IndexMap::new();
         for path in &include.paths {
             if context.include_stack.contains(path) {
@@ -209,7 +238,17 @@ fn load_includes(
                     expected: format!("no include cycle (cycle: {})", chain.join(" -> ")),
                 });
             }
-            let document = load_document(path, &include.project_dir, &include_env, context)?;
+            let document = load_document(path, &include.project_dir, &include_env, context)
+                .map_err(|error| match error {
+                    LoadError::FileNotFound { path: missing } if missing == *path => {
+                        LoadError::IncludedFileNotFound {
+                            path: file.to_path_buf(),
+                            key: include.key.clone(),
+                            missing,
+                        }
+                    }
+                    other => other,
+                })?;
             imported.service_files.extend(document.service_files);
             merge::merge_map(&mut entry, document.content, &[]);
         }
@@ -225,6 +264,7 @@ fn load_includes(
 // against Compose; here the including project's values win.
 fn include_environment(
     include: &Include,
+    include_file: &Path,
     env: &BTreeMap<String, String>,
     source: &dyn FileSource,
 ) -> Result<BTreeMap<String, String>, LoadError> {
@@ -242,7 +282,13 @@ fn include_environment(
         let text = match source.read(&path) {
             Ok(Some(text)) => text,
             Ok(None) if !required => continue,
-            Ok(None) => return Err(LoadError::FileNotFound { path }),
+            Ok(None) => {
+                return Err(LoadError::EnvFileNotFound {
+                    path: include_file.to_path_buf(),
+                    key: join(&include.entry, "env_file"),
+                    missing: path,
+                });
+            }
             Err(error) => {
                 return Err(LoadError::Read {
                     path,

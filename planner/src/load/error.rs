@@ -127,6 +127,16 @@ pub enum LoadError {
         /// The absolute path of the missing file.
         missing: PathBuf,
     },
+    /// A file that an `include` entry names does not exist.
+    #[error("included file {} not found (required by {key} in {}; fix the path or create the file)", missing.display(), path.display())]
+    IncludedFileNotFound {
+        /// The compose file that includes it.
+        path: PathBuf,
+        /// Dotted key path, such as `include[0].path`.
+        key: String,
+        /// The absolute path of the missing file.
+        missing: PathBuf,
+    },
     /// An error about the project as a whole, after merging every file.
     #[error("{message}: invalid compose project (files: {files})")]
     Project {

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use indexmap::IndexMap;
 
-use super::document::{DocumentContext, load_document};
+use super::document::{DocumentContext, load_for_extends};
 use super::error::LoadError;
 use super::fields::{At, join, known_keys, string};
 use super::lifecycle::DEFAULT_CONTEXT;
@@ -97,29 +97,8 @@ fn resolve(
             base
         }
         Some(other) => {
-            if context.extends_stack.contains(&other) {
-                let files: Vec<String> = context
-                    .extends_stack
-                    .iter()
-                    .chain(std::iter::once(&other))
-                    .map(|p| p.display().to_string())
-                    .collect();
-                // NOTE: Compose loads only the extended service from the
-                // other file, so it accepts a chain back to an earlier file
-                // when no service repeats. This loader rejects that chain.
-                return Err(At::new(file, &join(&key, "extends")).invalid(
-                    other.display().to_string(),
-                    format!(
-                        "no extends chain back to a file being loaded (files: {})",
-                        files.join(" -> ")
-                    ),
-                ));
-            }
             let base_dir = other.parent().map(Path::to_path_buf).unwrap_or_default();
-            context.extends_stack.push(other.clone());
-            let document = load_document(&other, &base_dir, env, context);
-            context.extends_stack.pop();
-            let document = document?;
+            let document = load_for_extends(&other, &base_dir, env, context)?;
             let Some(Node::Map(other_services)) = document.content.get("services") else {
                 return Err(At::new(file, &join(&key, "extends")).invalid(
                     other.display().to_string(),

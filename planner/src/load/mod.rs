@@ -106,7 +106,6 @@ pub fn load(request: &LoadRequest, source: &dyn FileSource) -> Result<Loaded, Lo
         unset: &mut unset,
         warnings: &mut warnings,
         include_stack: Vec::new(),
-        extends_stack: Vec::new(),
     };
     let mut merged: IndexMap<String, Node> = IndexMap::new();
     let mut service_files: BTreeMap<String, PathBuf> = BTreeMap::new();
