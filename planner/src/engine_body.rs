@@ -358,6 +358,12 @@ pub struct NetworkBody {
     #[serde(default)]
     pub attachable: bool,
     #[serde(
+        rename = "EnableIPv4",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub enable_ipv4: Option<bool>,
+    #[serde(
         rename = "EnableIPv6",
         default,
         skip_serializing_if = "Option::is_none"

@@ -221,7 +221,7 @@ fn api_accepts_multiple_endpoints(version: &str) -> Result<bool, ContainerSpecEr
 }
 
 /// Reports whether the API version `MAJOR.MINOR` is `minimum` or later.
-fn api_at_least(version: &str, minimum: (u32, u32)) -> Result<bool, ContainerSpecError> {
+pub(crate) fn api_at_least(version: &str, minimum: (u32, u32)) -> Result<bool, ContainerSpecError> {
     let invalid = || ContainerSpecError::ApiVersion(version.to_owned());
     let (major, minor) = version.split_once('.').ok_or_else(invalid)?;
     let major: u32 = major.parse().map_err(|_| invalid())?;

@@ -56,14 +56,7 @@ pub(crate) fn network(
             "external" => network.external = external(value, f)?,
             "internal" => network.internal = boolean(value, f)?,
             "attachable" => network.attachable = boolean(value, f)?,
-            "enable_ipv4" => {
-                // The network create body has no `EnableIPv4` yet; true is
-                // the engine's default.
-                if !boolean(value, f)? {
-                    return Err(f.unsupported());
-                }
-                network.enable_ipv4 = Some(true);
-            }
+            "enable_ipv4" => network.enable_ipv4 = Some(boolean(value, f)?),
             "enable_ipv6" => network.enable_ipv6 = Some(boolean(value, f)?),
             "labels" => network.labels = string_map(value, f)?,
             _ => return Err(f.unsupported()),

@@ -88,6 +88,11 @@ pub enum PlanError {
     )]
     ImageMissing { service: String, image: String },
 
+    #[error(
+        "network `{network}` sets enable_ipv4: false, which needs engine api 1.47 or later; the engine has {api} (upgrade the engine, or remove enable_ipv4)"
+    )]
+    Ipv4OffNeedsNewerEngine { network: String, api: String },
+
     #[error("cannot build the container of service `{service}`: {message}")]
     ContainerSpec { service: String, message: String },
 }

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::container_spec::api_at_least;
 use crate::engine_body::{IpamPoolBody, NetworkBody, NetworkIpamBody, VolumeBody};
 use crate::hash::{network_config_hash, volume_config_hash};
 use crate::labels;
@@ -38,6 +39,26 @@ pub(crate) fn used_keys(
         }
     }
     (networks, volumes)
+}
+
+/// Returns `EnableIPv4` for the create body. Engines before API 1.47 do
+/// not know the field and keep IPv4 on, so turning it off needs a newer
+/// engine; leaving it on (the default) needs nothing.
+fn enable_ipv4(
+    key: &str,
+    network: &Network,
+    snapshot: &Snapshot,
+) -> Result<Option<bool>, PlanError> {
+    let api = &snapshot.engine.api_version;
+    let known = api_at_least(api, (1, 47)).unwrap_or(false);
+    match network.enable_ipv4 {
+        Some(false) if !known => Err(PlanError::Ipv4OffNeedsNewerEngine {
+            network: key.to_owned(),
+            api: api.clone(),
+        }),
+        value if known => Ok(value),
+        _ => Ok(None),
+    }
 }
 
 /// Checks every used network and volume and plans the missing ones.
@@ -159,6 +180,7 @@ fn plan_network(
         driver: network.driver.clone(),
         internal: network.internal,
         attachable: network.attachable,
+        enable_ipv4: enable_ipv4(key, network, snapshot)?,
         enable_ipv6: network.enable_ipv6,
         ipam,
         options: network.driver_opts.clone(),
