@@ -22,13 +22,13 @@ mod support;
 #[path = "corpus_util/mod.rs"]
 mod corpus_util;
 
-use std::collections::BTreeMap;
-
+use corpus_util::labels::{
+    compare_labels, compare_service_hashes, hash_lines, planned_resource_labels, read_labels,
+    refers_to_containers,
+};
 use corpus_util::{Case, Live, Prerequisites, UNSUPPORTED, for_each_case, parse_json};
 use serde_json::Value;
 use support::{Engine, describe, stderr_text};
-
-const HASH_LABEL: &str = "com.docker.compose.config-hash";
 
 /// Checks one case; on success returns what was compared.
 fn check_case(engine: &Engine, case: &Case) -> Result<String, String> {
@@ -153,7 +153,7 @@ fn check_hashes(live: &Live, compose_model: &Value) -> Result<String, String> {
     // create step carrying its labels.
     let plan = live.berth(&live.create_args(&["plan"]), true);
     let create = live.compose(&live.create_args(&["create", "--pull", "never"]), true);
-    let created = read_labels(live);
+    let created = read_labels(live.project.engine(), live.project.name());
     // Removes the containers right away, so an interrupted run leaves
     // little behind. The project's drop removes what remains.
     let down = live.compose(&live.create_args(&["down", "-v", "-t", "0"]), true);
@@ -175,150 +175,23 @@ fn check_hashes(live: &Live, compose_model: &Value) -> Result<String, String> {
     }
 
     let created = created?;
-    let compared = compare_service_hashes(live, compose_model, &created.services)?;
+    let hashes = live.berth(&live.create_args(&["config", "--hash", "*"]), false);
+    let hashes = hash_lines(&hashes, "berth config --hash")?;
+    let compared = compare_service_hashes(&created.services, &hashes, |service| {
+        !refers_to_containers(&compose_model["services"][service])
+    })?;
 
     if !plan.status.success() {
         return Err(describe("berth plan", &plan));
     }
     let plan = parse_json(&plan, "berth plan")?;
     let planned = planned_resource_labels(&plan);
-    compare_labels("network", &created.networks, &planned.networks)?;
-    compare_labels("volume", &created.volumes, &planned.volumes)?;
+    compare_labels("network", &created.networks, &planned.networks, true)?;
+    compare_labels("volume", &created.volumes, &planned.volumes, true)?;
     Ok(format!(
         "config; hashes of {compared} services, {} networks, {} volumes",
         created.networks.len(),
         created.volumes.len()
-    ))
-}
-
-/// Config-hash labels by logical name: service, network key, volume key.
-#[derive(Default)]
-struct HashLabels {
-    services: BTreeMap<String, String>,
-    networks: BTreeMap<String, String>,
-    volumes: BTreeMap<String, String>,
-}
-
-fn read_labels(live: &Live) -> Result<HashLabels, String> {
-    let services = list_labels(live, &["ps", "-a"], "com.docker.compose.service")?;
-    let networks = list_labels(live, &["network", "ls"], "com.docker.compose.network")?;
-    let volumes = list_labels(live, &["volume", "ls"], "com.docker.compose.volume")?;
-    Ok(HashLabels {
-        services,
-        networks,
-        volumes,
-    })
-}
-
-/// Lists `KEY_LABEL hash` for the project's objects of one kind; replicas
-/// of a service must agree.
-fn list_labels(
-    live: &Live,
-    listing: &[&str],
-    key_label: &str,
-) -> Result<BTreeMap<String, String>, String> {
-    let filter = format!("label={}={}", support::PROJECT_LABEL, live.project.name());
-    let format = format!("{{{{.Label \"{key_label}\"}}}} {{{{.Label \"{HASH_LABEL}\"}}}}");
-    let mut args: Vec<&str> = listing.to_vec();
-    args.extend(["--filter", &filter, "--format", &format]);
-    let out = live.project.docker(&args);
-    if !out.status.success() {
-        return Err(describe(&format!("docker {}", args.join(" ")), &out));
-    }
-    let mut labels = BTreeMap::new();
-    for line in String::from_utf8_lossy(&out.stdout).lines() {
-        let Some((key, hash)) = line.split_once(' ') else {
-            continue;
-        };
-        let previous = labels.insert(key.to_owned(), hash.to_owned());
-        if previous.is_some_and(|p| p != hash) {
-            return Err(format!("replicas of {key} carry different hashes"));
-        }
-    }
-    Ok(labels)
-}
-
-/// Returns whether Compose computes the service's hash with the ids of other containers
-/// (`volumes_from`, `service:` in `network_mode`, `ipc` or `pid`). berth
-/// resolves those ids when it creates the container, so `config --hash`
-/// cannot show them.
-fn refers_to_containers(service: &Value) -> bool {
-    let volumes_from = service["volumes_from"]
-        .as_array()
-        .is_some_and(|v| !v.is_empty());
-    let service_mode = ["network_mode", "ipc", "pid"].iter().any(|key| {
-        service[key]
-            .as_str()
-            .is_some_and(|v| v.starts_with("service:"))
-    });
-    volumes_from || service_mode
-}
-
-/// Compares the labels with `berth config --hash`; returns how many
-/// services were compared.
-fn compare_service_hashes(
-    live: &Live,
-    compose_model: &Value,
-    created: &BTreeMap<String, String>,
-) -> Result<usize, String> {
-    let out = live.berth(&live.create_args(&["config", "--hash", "*"]), false);
-    if !out.status.success() {
-        return Err(describe("berth config --hash", &out));
-    }
-    let berth: BTreeMap<String, String> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| l.split_once(' '))
-        .map(|(s, h)| (s.to_owned(), h.to_owned()))
-        .collect();
-    let mut compared = 0;
-    for (service, label) in created {
-        if refers_to_containers(&compose_model["services"][service]) {
-            continue;
-        }
-        match berth.get(service) {
-            Some(hash) if hash == label => compared += 1,
-            other => {
-                return Err(format!(
-                    "config hash of {service}: label {label}, berth {other:?}"
-                ));
-            }
-        }
-    }
-    Ok(compared)
-}
-
-/// Config-hash labels in the create steps of a plan, by logical name.
-fn planned_resource_labels(plan: &Value) -> HashLabels {
-    let mut labels = HashLabels::default();
-    let steps = plan["steps"].as_array().map_or(&[][..], Vec::as_slice);
-    for step in steps {
-        let action = &step["action"];
-        let body_labels = &action["body"]["Labels"];
-        let (map, key_label) = match action["kind"].as_str() {
-            Some("create_network") => (&mut labels.networks, "com.docker.compose.network"),
-            Some("create_volume") => (&mut labels.volumes, "com.docker.compose.volume"),
-            _ => continue,
-        };
-        if let (Some(key), Some(hash)) = (
-            body_labels[key_label].as_str(),
-            body_labels[HASH_LABEL].as_str(),
-        ) {
-            map.insert(key.to_owned(), hash.to_owned());
-        }
-    }
-    labels
-}
-
-fn compare_labels(
-    kind: &str,
-    created: &BTreeMap<String, String>,
-    planned: &BTreeMap<String, String>,
-) -> Result<(), String> {
-    if created == planned {
-        return Ok(());
-    }
-    Err(format!(
-        "{kind} config hashes differ\ncompose created: {created:#?}\nberth plans:     {planned:#?}"
     ))
 }
 

@@ -5,7 +5,7 @@
 //! - `config --format json` must give equal JSON (compared parsed);
 //! - `config --hash '*'` must agree for the services where Compose's
 //!   command hashes the same model as berth (see [`hash_comparable`]);
-//! - where Compose fails, berth must fail too;
+//! - where Compose fails, berth must fail too, naming the file;
 //! - where berth reports a field as not supported, the case is counted,
 //!   not failed.
 //!
@@ -21,16 +21,16 @@ mod support;
 #[path = "corpus_util/mod.rs"]
 mod corpus_util;
 
-use std::collections::BTreeMap;
-use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+#[path = "peer_util/mod.rs"]
+mod peer_util;
 
-use corpus_util::{copy_dir, parse_json, read_inputs};
+use std::path::{Path, PathBuf};
+
+use corpus_util::labels::{compare_service_hashes, hash_lines};
+use corpus_util::parse_json;
+use peer_util::{Copy, berth_binary, corpus_dir, list_cases, run_cases};
 use serde_json::Value;
-use support::{describe, engine_required, run, stderr_text};
+use support::{describe, engine_required, stderr_text};
 
 /// The project name both tools get, as when the corpus was recorded.
 const PROJECT: &str = "peer";
@@ -41,20 +41,7 @@ const WORKERS: usize = 8;
 /// Cases where berth knowingly prints something else than Compose, with
 /// the reason. Such a case still runs, and a listed case that now
 /// matches fails the test, so that the list stays current.
-const KNOWN_DIFFERENCES: &[(&str, &str)] = &[(
-    // Compose omits the name of an external volume whose `name:` is empty
-    // after substitution; berth's model always contains a volume name, so it
-    // falls back to the key.
-    "compose-e2e/pkg__e2e__testdata__TestUpSwitchVolumes",
-    "external volume with an empty name",
-)];
-
-fn corpus_dir() -> PathBuf {
-    match std::env::var_os("BERTH_PEER_CORPUS") {
-        Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/reference/peer-corpus"),
-    }
-}
+const KNOWN_DIFFERENCES: &[(&str, &str)] = &[];
 
 /// Returns the real Compose binary, or `None` (after printing why) when
 /// the test should skip. Panics when it must not skip.
@@ -80,72 +67,6 @@ fn compose_binary() -> Option<PathBuf> {
     }
 }
 
-/// Lists every case folder (`SOURCE/CASE`, with a `result.txt`), sorted.
-fn list_cases(dir: &Path) -> Option<Vec<String>> {
-    let mut cases = Vec::new();
-    for source in fs::read_dir(dir).ok()?.filter_map(Result::ok) {
-        let Ok(entries) = fs::read_dir(source.path()) else {
-            continue;
-        };
-        for case in entries.filter_map(Result::ok) {
-            if case.path().join("result.txt").is_file() {
-                let source = source.file_name().to_string_lossy().into_owned();
-                let case = case.file_name().to_string_lossy().into_owned();
-                cases.push(format!("{source}/{case}"));
-            }
-        }
-    }
-    cases.sort();
-    Some(cases)
-}
-
-/// One case copied into a folder of its own.
-struct Copy {
-    // Removes the copy on drop. `cwd` is inside it.
-    _root: tempfile::TempDir,
-    cwd: PathBuf,
-    args: Vec<String>,
-}
-
-impl Copy {
-    fn new(source: &Path) -> Copy {
-        let root = tempfile::Builder::new()
-            .prefix("berth-peer-")
-            .tempdir()
-            .expect("create a temporary folder");
-        let dir = root.path().join("case");
-        copy_dir(source, &dir);
-        // One case runs from a sub folder, to test the upward search.
-        let cwd = match fs::read_to_string(dir.join("cwd.txt")) {
-            Ok(sub) => dir.join(sub.trim()),
-            Err(_) => dir.clone(),
-        };
-        Copy {
-            args: read_inputs(&dir).args,
-            _root: root,
-            cwd,
-        }
-    }
-
-    /// Runs `PROGRAM -p peer ARGS REST` in the case folder, with the environment
-    /// the corpus was recorded with: only `PATH` and `HOME=/root`.
-    fn run(&self, program: &Path, rest: &[&str]) -> Output {
-        let mut cmd = Command::new(program);
-        cmd.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", "/root")
-            .current_dir(&self.cwd)
-            .args(["-p", PROJECT])
-            .args(&self.args)
-            .args(rest);
-        run(&mut cmd)
-    }
-}
-
-fn berth_binary() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_berth"))
-}
-
 /// Outcome of one case that did not fail.
 enum Outcome {
     Same(String),
@@ -154,12 +75,21 @@ enum Outcome {
 }
 
 fn check_case(compose: &Path, source: &Path) -> Result<Outcome, String> {
-    let copy = Copy::new(source);
+    let copy = Copy::new(source, PROJECT, None);
     let config = ["config", "--format", "json"];
     let from_compose = copy.run(compose, &config);
     let from_berth = copy.run(berth_binary(), &config);
     match (from_compose.status.success(), from_berth.status.success()) {
-        (false, false) => return Ok(Outcome::BothFail),
+        (false, false) => {
+            // An error must say which file it is about.
+            let message = stderr_text(&from_berth);
+            return match message.contains(&*copy.dir().to_string_lossy()) {
+                true => Ok(Outcome::BothFail),
+                false => Err(format!(
+                    "berth's error names no file of the case: {message}"
+                )),
+            };
+        }
         (false, true) => {
             return Err(format!(
                 "berth accepts what Compose rejects: {}",
@@ -225,18 +155,6 @@ fn hash_comparable(service: &Value) -> bool {
         || service_mode)
 }
 
-/// `SERVICE HASH` lines of `config --hash '*'`, by service.
-fn hashes(out: &Output, what: &str) -> Result<BTreeMap<String, String>, String> {
-    if !out.status.success() {
-        return Err(describe(what, out));
-    }
-    Ok(String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| l.split_once(' '))
-        .map(|(s, h)| (s.to_owned(), h.to_owned()))
-        .collect())
-}
-
 /// Compares `config --hash '*'` of both for the comparable services;
 /// returns how many were compared.
 fn compare_hashes(copy: &Copy, compose: &Path) -> Result<usize, String> {
@@ -249,23 +167,11 @@ fn compare_hashes(copy: &Copy, compose: &Path) -> Result<usize, String> {
     }
     let model = parse_json(&unresolved, "compose config --no-interpolate")?;
     let args = ["config", "--hash", "*"];
-    let expected = hashes(&copy.run(compose, &args), "compose config --hash")?;
-    let actual = hashes(&copy.run(berth_binary(), &args), "berth config --hash")?;
-    let mut compared = 0;
-    for (service, hash) in &expected {
-        if !hash_comparable(&model["services"][service]) {
-            continue;
-        }
-        match actual.get(service) {
-            Some(berth) if berth == hash => compared += 1,
-            other => {
-                return Err(format!(
-                    "config --hash of {service}: compose {hash}, berth {other:?}"
-                ));
-            }
-        }
-    }
-    Ok(compared)
+    let expected = hash_lines(&copy.run(compose, &args), "compose config --hash")?;
+    let actual = hash_lines(&copy.run(berth_binary(), &args), "berth config --hash")?;
+    compare_service_hashes(&expected, &actual, |service| {
+        hash_comparable(&model["services"][service])
+    })
 }
 
 #[test]
@@ -282,21 +188,10 @@ fn peer_corpus_matches_compose() {
         return;
     };
 
-    let next = AtomicUsize::new(0);
-    let results: Mutex<BTreeMap<&str, Result<Outcome, String>>> = Mutex::new(BTreeMap::new());
-    std::thread::scope(|scope| {
-        for _ in 0..WORKERS {
-            scope.spawn(|| {
-                while let Some(case) = cases.get(next.fetch_add(1, Ordering::Relaxed)) {
-                    let outcome = check_case(&compose, &dir.join(case));
-                    let mut results = results.lock().unwrap_or_else(|e| e.into_inner());
-                    results.insert(case, outcome);
-                }
-            });
-        }
+    let cases: Vec<&str> = cases.iter().map(String::as_str).collect();
+    let results = run_cases(&cases, WORKERS, |case| {
+        check_case(&compose, &dir.join(case))
     });
-
-    let results = results.into_inner().unwrap_or_else(|e| e.into_inner());
     let (mut same, mut unsupported, mut both_fail, mut known) = (0, 0, 0, 0);
     let mut failures = Vec::new();
     for (case, outcome) in &results {

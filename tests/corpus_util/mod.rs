@@ -28,6 +28,8 @@ use std::time::Instant;
 
 use serde_json::Value;
 
+pub mod labels;
+
 use crate::support::{BUSYBOX_IMAGE, Engine, TestProject, describe, run};
 
 /// Cases whose compose file uses fields berth does not support yet, with
