@@ -27,7 +27,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Map, Value};
 
 use crate::corpus_util::Live;
-use crate::support::{PROJECT_LABEL, describe};
+use crate::support::describe;
 
 /// The normalized inspections of one project's objects, keyed by
 /// normalized name (anonymous volumes by the container and path that mount
@@ -70,15 +70,13 @@ const ENDPOINT_ASSIGNED_FIELDS: &[&str] = &[
 /// normalizes the result. `model` is Compose's `config --format json` of
 /// the case, which separates configured subnets from assigned ones.
 pub fn inspect_project(live: &Live, model: &Value) -> Result<Inspection, String> {
-    let containers = inspect_all(live, "container", &list(live, &["ps", "-a"], "{{.Names}}")?)?;
-    let networks = inspect_all(
-        live,
-        "network",
-        &list(live, &["network", "ls"], "{{.Name}}")?,
-    )?;
-    let mut volume_names: BTreeSet<String> = list(live, &["volume", "ls"], "{{.Name}}")?
-        .into_iter()
-        .collect();
+    // The listings are sorted by name. The order decides which container an
+    // anonymous volume that several containers mount is named after, so
+    // both projects must agree on it.
+    let project = &live.project;
+    let containers = inspect_all(live, "container", &project.container_names())?;
+    let networks = inspect_all(live, "network", &project.network_names())?;
+    let mut volume_names: BTreeSet<String> = project.volume_names().into_iter().collect();
     for container in &containers {
         for mount in container["Mounts"].as_array().into_iter().flatten() {
             if mount["Type"] == "volume" {
@@ -116,26 +114,6 @@ pub fn inspect_project(live: &Live, model: &Value) -> Result<Inspection, String>
 
 fn string_at(value: &Value, key: &str) -> String {
     value[key].as_str().unwrap_or_default().to_owned()
-}
-
-/// Lists one kind of the project's objects by the project label, sorted
-/// by name. The order decides which container an anonymous volume that
-/// several containers mount is named after, so both projects must agree.
-fn list(live: &Live, listing: &[&str], format: &str) -> Result<Vec<String>, String> {
-    let filter = format!("label={PROJECT_LABEL}={}", live.project.name());
-    let mut args: Vec<&str> = listing.to_vec();
-    args.extend(["--filter", &filter, "--format", format]);
-    let out = live.project.docker(&args);
-    if !out.status.success() {
-        return Err(describe(&format!("docker {}", args.join(" ")), &out));
-    }
-    let mut names: Vec<String> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter(|l| !l.is_empty())
-        .map(str::to_owned)
-        .collect();
-    names.sort();
-    Ok(names)
 }
 
 fn inspect_all(live: &Live, kind: &str, names: &[String]) -> Result<Vec<Value>, String> {
