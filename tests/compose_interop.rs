@@ -16,67 +16,11 @@ mod support;
 #[path = "corpus_util/mod.rs"]
 mod corpus_util;
 
-use corpus_util::{Case, Live, Prerequisites, UNSUPPORTED, for_each_case, parse_json};
+use corpus_util::{
+    Case, Live, Prerequisites, for_each_case, parse_json, publishes_ports, skip_reason, with_down,
+};
 use serde_json::Value;
 use support::{Engine, describe};
-
-/// Cases that the test engine cannot run, with the reason.
-const CANNOT_RUN: &[(&str, &str)] = &[
-    (
-        "27",
-        "the engine's runtime may not grant the added capabilities",
-    ),
-    (
-        "34",
-        "berth's engine client has no container-level MacAddress field for mac_address",
-    ),
-    (
-        "35",
-        "Compose would build an image and leave it on the engine",
-    ),
-    (
-        "36",
-        "Compose imports a build cache from a registry, which is out of reach",
-    ),
-    ("53", "the blkio_config device /dev/sda does not exist"),
-    ("54", "the image has no group `users` for group_add"),
-    ("60", "the engine has no GPU device driver"),
-];
-
-/// Returns why a case is not brought up, or `None` when it is.
-fn skip_reason(live: &Live, case: &Case) -> Option<String> {
-    if let Some((_, reason)) = CANNOT_RUN.iter().find(|(n, _)| *n == case.number) {
-        return Some((*reason).to_owned());
-    }
-    if UNSUPPORTED.iter().any(|(n, _)| *n == case.number) {
-        return Some("berth does not support it yet".to_owned());
-    }
-    let skips = [
-        ("error.txt", "invalid input"),
-        (
-            "create-error.txt",
-            "Compose cannot create it on this engine",
-        ),
-        ("up-error.txt", "Compose cannot start it"),
-    ];
-    skips
-        .iter()
-        .find(|(file, _)| live.has(file))
-        .map(|(_, reason)| (*reason).to_owned())
-}
-
-/// Returns whether any service publishes a port on the host. Such cases
-/// are skipped, because tests leave the host's ports alone.
-fn publishes_ports(model: &Value) -> bool {
-    let Some(services) = model["services"].as_object() else {
-        return false;
-    };
-    services.values().any(|service| {
-        service["ports"]
-            .as_array()
-            .is_some_and(|ports| ports.iter().any(|p| !p["published"].is_null()))
-    })
-}
 
 fn check_case(engine: &Engine, case: &Case) -> Result<String, String> {
     let live = Live::new(engine, case);
@@ -101,27 +45,6 @@ fn check_case(engine: &Engine, case: &Case) -> Result<String, String> {
     });
     prerequisites.remove(&live);
     outcome
-}
-
-/// Runs Compose with the case's files and `down -v` afterwards, whatever
-/// `inner` returned.
-fn with_down<T>(live: &Live, inner: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
-    let outcome = inner();
-    let args = live.create_args(&["down", "-v", "-t", "0"]);
-    let mut down = live.compose(&args, true);
-    if !down.status.success() {
-        // NOTE: `down` has failed here once, with the network left behind
-        // holding a stale endpoint; the cause is unknown. A second try
-        // separates an engine hiccup from a project Compose cannot remove,
-        // and the first output is printed.
-        println!("note: {}", describe("compose down -v (first try)", &down));
-        down = live.compose(&args, true);
-    }
-    let outcome = outcome?;
-    if !down.status.success() {
-        return Err(describe("compose down -v", &down));
-    }
-    Ok(outcome)
 }
 
 /// Compose brings the case up, then berth plans; returns how many exited

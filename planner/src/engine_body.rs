@@ -91,7 +91,9 @@ pub struct HostConfigBody {
     pub binds: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub network_mode: Option<String>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    /// Always sent, empty or not, as Docker Compose sends it; the engine
+    /// keeps `{}` apart from an absent field.
+    #[serde(default)]
     pub port_bindings: BTreeMap<String, Vec<PortBindingBody>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restart_policy: Option<RestartPolicyBody>,
@@ -101,13 +103,15 @@ pub struct HostConfigBody {
     pub cap_add: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cap_drop: Vec<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub dns: Vec<String>,
+    /// Sent when the service sets `dns`, also to an empty list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dns: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dns_options: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dns_search: Vec<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// Always sent, also when empty, as Docker Compose sends it.
+    #[serde(default)]
     pub extra_hosts: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ipc_mode: Option<String>,

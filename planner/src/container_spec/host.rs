@@ -1,6 +1,6 @@
 //! `HostConfig` fields that come from one service key each.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::engine_body::{PortBindingBody, RestartPolicyBody};
 use crate::model::Service;
@@ -39,6 +39,25 @@ pub(super) fn links(spec: &ContainerSpec) -> Vec<String> {
         links.push(format!("{name}:{alias}"));
     }
     links
+}
+
+/// Returns capability names as Docker Compose 2.40.3 sends them:
+/// uppercase, with the `CAP_` prefix except on `ALL`, sorted and without
+/// duplicates. Engine 20.10 stores the names as it receives them, so
+/// `NET_ADMIN` and `CAP_NET_ADMIN` would inspect differently.
+pub(super) fn capabilities(names: &[String]) -> Vec<String> {
+    let normalized: BTreeSet<String> = names
+        .iter()
+        .map(|name| {
+            let name = name.to_uppercase();
+            if name == "ALL" || name.starts_with("CAP_") {
+                name
+            } else {
+                format!("CAP_{name}")
+            }
+        })
+        .collect();
+    normalized.into_iter().collect()
 }
 
 /// Returns a list of `{HostIp, HostPort}` per `<target>/<protocol>`. An

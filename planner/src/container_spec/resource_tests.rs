@@ -105,7 +105,9 @@ fn rich_service_maps_every_host_config_field() {
     let expected: Value = serde_json::from_str(
         r#"{
         "NetworkMode": "p_default",
+        "PortBindings": {},
         "RestartPolicy": {"Name": "", "MaximumRetryCount": 0},
+        "ExtraHosts": [],
         "Links": ["db:db", "cache:redis"],
         "Privileged": false,
         "ReadonlyRootfs": false,

@@ -685,14 +685,19 @@ fn restart_policies() {
 #[test]
 fn host_config_fields() {
     let mut service = web();
-    service.cap_add = vec!["NET_ADMIN".to_owned()];
-    service.cap_drop = vec!["ALL".to_owned()];
+    service.cap_add = vec![
+        "sys_time".to_owned(),
+        "CAP_NET_ADMIN".to_owned(),
+        "Chown".to_owned(),
+        "NET_ADMIN".to_owned(),
+    ];
+    service.cap_drop = vec!["all".to_owned(), "CAP_MKNOD".to_owned()];
     service.privileged = true;
     service.read_only = true;
     service.init = Some(false);
     service.ipc = Some("shareable".to_owned());
     service.pid = Some("container:4f1e".to_owned());
-    service.dns = vec!["10.0.0.53".to_owned()];
+    service.dns = Some(vec!["10.0.0.53".to_owned()]);
     service.dns_search = vec!["example.test".to_owned()];
     service.dns_opt = vec!["ndots:2".to_owned()];
     service.extra_hosts = vec!["db=10.0.0.5".to_owned(), "v6=::1".to_owned()];
@@ -704,8 +709,11 @@ fn host_config_fields() {
     service.volumes_from = vec!["4f1e".to_owned()];
 
     let host = &body_json(&create(&project(), &service))["HostConfig"];
-    assert_eq!(host["CapAdd"], json!(["NET_ADMIN"]));
-    assert_eq!(host["CapDrop"], json!(["ALL"]));
+    assert_eq!(
+        host["CapAdd"],
+        json!(["CAP_CHOWN", "CAP_NET_ADMIN", "CAP_SYS_TIME"])
+    );
+    assert_eq!(host["CapDrop"], json!(["ALL", "CAP_MKNOD"]));
     assert_eq!(host["Privileged"], json!(true));
     assert_eq!(host["ReadonlyRootfs"], json!(true));
     assert_eq!(host["Init"], json!(false));

@@ -361,7 +361,7 @@ pub(crate) fn convert(
             "container_name" => service.container_name = Some(container_name(value, f)?),
             "depends_on" => service.depends_on = depends_on(value, f)?,
             "deploy" => service.deploy = Some(deploy(value, f)?),
-            "dns" => service.dns = string_or_list(value, f)?,
+            "dns" => service.dns = Some(string_or_list(value, f)?),
             "dns_opt" => service.dns_opt = string_or_list(value, f)?,
             "dns_search" => service.dns_search = string_or_list(value, f)?,
             "domainname" => service.domainname = non_empty_string(value, f)?,

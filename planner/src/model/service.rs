@@ -79,8 +79,11 @@ pub struct Service {
     pub device_cgroup_rules: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub devices: Vec<DeviceMapping>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub dns: Vec<String>,
+    /// `None` when the file does not set `dns`: Docker Compose sends an
+    /// empty list as given and omits an absent one, and the engine keeps
+    /// the difference. Output omits both, as Compose's does.
+    #[serde(default, skip_serializing_if = "is_none_or_empty")]
+    pub dns: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dns_opt: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -428,6 +431,10 @@ pub struct ServiceNetwork {
     pub mac_address: Option<String>,
     #[serde(default, skip_serializing_if = "is_zero")]
     pub priority: i64,
+}
+
+fn is_none_or_empty(value: &Option<Vec<String>>) -> bool {
+    value.as_ref().is_none_or(Vec::is_empty)
 }
 
 fn is_zero(value: &i64) -> bool {

@@ -1,0 +1,392 @@
+//! Inspection of one live corpus project (`docker inspect` of its
+//! containers, networks and volumes), normalized so that two projects made
+//! from the same files by different tools compare equal, and a field-level
+//! diff of two inspections.
+//!
+//! Normalizing replaces what differs between any two instances of the same
+//! configuration and nothing else:
+//!
+//! - the project folder and the project name, wherever they appear (names,
+//!   labels, mount sources, aliases, environment);
+//! - the ids of containers and networks by the name of what they identify,
+//!   also their 12-character short form (default hostname, aliases,
+//!   `container:` references), and the names of anonymous volumes by the
+//!   container and path that mount them;
+//! - any other 64-digit hex id (endpoints, sandboxes, storage layers);
+//! - timestamps, runtime state, and addresses the engine assigns.
+//!
+//! Include it after the harness and `corpus_util`:
+//!
+//! ```ignore
+//! #[path = "corpus_util/inspect.rs"]
+//! mod inspect;
+//! ```
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{Map, Value};
+
+use crate::corpus_util::Live;
+use crate::support::describe;
+
+/// The normalized inspections of one project's objects, keyed by
+/// normalized name (anonymous volumes by the container and path that mount
+/// them).
+#[derive(Default)]
+pub struct Inspection {
+    pub containers: BTreeMap<String, Value>,
+    pub networks: BTreeMap<String, Value>,
+    pub volumes: BTreeMap<String, Value>,
+}
+
+/// Container fields that describe a run, not a configuration: they differ
+/// between any two containers made from one body.
+const CONTAINER_RUNTIME_FIELDS: &[&str] = &[
+    "Created",
+    // Status, pid, exit code, start and finish times, health probes: a
+    // one-shot may have exited in one project and still run in the other.
+    "State",
+    "RestartCount",
+    // The execs of a healthcheck probe in flight at inspection time.
+    "ExecIDs",
+];
+
+/// Endpoint fields the engine fills in when it connects a container.
+/// Configured addresses stay comparable: they are in `IPAMConfig`.
+// NOTE: `MacAddress` is dropped as assigned. A configured `mac_address`
+// would be lost with it, but the cases that set one are not run.
+const ENDPOINT_ASSIGNED_FIELDS: &[&str] = &[
+    "EndpointID",
+    "Gateway",
+    "IPAddress",
+    "IPPrefixLen",
+    "IPv6Gateway",
+    "GlobalIPv6Address",
+    "GlobalIPv6PrefixLen",
+    "MacAddress",
+];
+
+/// Inspects every container, network and volume of the live project and
+/// normalizes the result. `model` is Compose's `config --format json` of
+/// the case, which separates configured subnets from assigned ones.
+pub fn inspect_project(live: &Live, model: &Value) -> Result<Inspection, String> {
+    // The listings are sorted by name. The order decides which container an
+    // anonymous volume that several containers mount is named after, so
+    // both projects must agree on it.
+    let project = &live.project;
+    let containers = inspect_all(live, "container", &project.container_names())?;
+    let networks = inspect_all(live, "network", &project.network_names())?;
+    let mut volume_names: BTreeSet<String> = project.volume_names().into_iter().collect();
+    for container in &containers {
+        for mount in container["Mounts"].as_array().into_iter().flatten() {
+            if mount["Type"] == "volume" {
+                if let Some(name) = mount["Name"].as_str() {
+                    volume_names.insert(name.to_owned());
+                }
+            }
+        }
+    }
+    let volume_names: Vec<String> = volume_names.into_iter().collect();
+    let volumes = inspect_all(live, "volume", &volume_names)?;
+
+    let replacements = Replacements::collect(live, &containers, &networks);
+    let mut inspection = Inspection::default();
+    for raw in containers {
+        let container = normalize_container(replacements.apply(raw));
+        inspection
+            .containers
+            .insert(string_at(&container, "Name"), container);
+    }
+    for raw in networks {
+        let network = normalize_network(replacements.apply(raw), model);
+        inspection
+            .networks
+            .insert(string_at(&network, "Name"), network);
+    }
+    for raw in volumes {
+        let volume = normalize_volume(replacements.apply(raw));
+        inspection
+            .volumes
+            .insert(string_at(&volume, "Name"), volume);
+    }
+    Ok(inspection)
+}
+
+fn string_at(value: &Value, key: &str) -> String {
+    value[key].as_str().unwrap_or_default().to_owned()
+}
+
+fn inspect_all(live: &Live, kind: &str, names: &[String]) -> Result<Vec<Value>, String> {
+    if names.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut args = vec!["inspect", "--type", kind];
+    args.extend(names.iter().map(String::as_str));
+    let out = live.project.docker(&args);
+    if !out.status.success() {
+        return Err(describe(&format!("docker inspect --type {kind}"), &out));
+    }
+    match serde_json::from_slice(&out.stdout) {
+        Ok(Value::Array(list)) => Ok(list),
+        _ => Err(describe(
+            &format!("docker inspect --type {kind}: not a JSON array"),
+            &out,
+        )),
+    }
+}
+
+/// Text replacements applied to every string and object key, in order:
+/// longer, more specific texts first, so that a folder path is replaced
+/// before the project name inside it.
+struct Replacements {
+    pairs: Vec<(String, String)>,
+}
+
+impl Replacements {
+    fn collect(live: &Live, containers: &[Value], networks: &[Value]) -> Replacements {
+        let project = live.project.name();
+        let unproject = |text: &str| text.replace(project, "<project>");
+        let mut pairs = Vec::new();
+        let dir = live.project.dir();
+        if let Ok(real) = dir.canonicalize() {
+            pairs.push((real.display().to_string(), "<project-dir>".to_owned()));
+        }
+        pairs.push((dir.display().to_string(), "<project-dir>".to_owned()));
+
+        for container in containers {
+            let id = string_at(container, "Id");
+            let name = unproject(&string_at(container, "Name"));
+            if id.len() < 12 {
+                continue;
+            }
+            // Anonymous volumes are named by the engine; they are known by
+            // the container and the path that mount them.
+            for mount in container["Mounts"].as_array().into_iter().flatten() {
+                let volume = mount["Name"].as_str().unwrap_or_default();
+                if mount["Type"] == "volume" && is_hex_id(volume) {
+                    let destination = mount["Destination"].as_str().unwrap_or_default();
+                    let label = format!("<anonymous volume of {name} at {destination}>");
+                    pairs.push((volume.to_owned(), label));
+                }
+            }
+            pairs.push((id.clone(), format!("<id of {name}>")));
+            pairs.push((id[..12].to_owned(), format!("<short id of {name}>")));
+        }
+        for network in networks {
+            let id = string_at(network, "Id");
+            let name = unproject(&string_at(network, "Name"));
+            pairs.push((id, format!("<id of network {name}>")));
+        }
+        pairs.push((project.to_owned(), "<project>".to_owned()));
+        Replacements { pairs }
+    }
+
+    fn apply(&self, value: Value) -> Value {
+        match value {
+            Value::String(text) => Value::String(self.apply_text(text)),
+            Value::Array(items) => Value::Array(items.into_iter().map(|v| self.apply(v)).collect()),
+            Value::Object(map) => Value::Object(
+                map.into_iter()
+                    .map(|(k, v)| (self.apply_text(k), self.apply(v)))
+                    .collect(),
+            ),
+            other => other,
+        }
+    }
+
+    fn apply_text(&self, mut text: String) -> String {
+        for (from, to) in &self.pairs {
+            if text.contains(from.as_str()) {
+                text = text.replace(from.as_str(), to);
+            }
+        }
+        replace_hex_ids(&text)
+    }
+}
+
+fn is_hex_id(text: &str) -> bool {
+    text.len() == 64
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+}
+
+/// Replaces each run of exactly 64 lowercase hex digits with `<hex>`: the
+/// ids left after the known ones are replaced (endpoints, sandboxes,
+/// storage layers), which no configuration sets. Image digests keep their
+/// `sha256:` prefix and stay, because both projects use the same image.
+fn replace_hex_ids(text: &str) -> String {
+    let is_hex = |c: char| c.is_ascii_digit() || ('a'..='f').contains(&c);
+    let mut out = String::with_capacity(text.len());
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        let after_digest = out.ends_with("sha256:");
+        if run.len() == 64 && !after_digest {
+            out.push_str("<hex>");
+        } else {
+            out.push_str(run);
+        }
+        run.clear();
+    };
+    for c in text.chars() {
+        if is_hex(c) {
+            run.push(c);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut run, &mut out);
+    out
+}
+
+fn normalize_container(mut container: Value) -> Value {
+    let Some(fields) = container.as_object_mut() else {
+        return container;
+    };
+    for field in CONTAINER_RUNTIME_FIELDS {
+        fields.remove(*field);
+    }
+    // The engine lists mounts in the order of its own map.
+    sort_array(fields.get_mut("Mounts"), "Destination");
+    // Docker Compose 2.40.3 builds these lists and the `depends_on` label
+    // by iterating Go maps, so their order changes from one run to the
+    // next. berth sorts them, and only their content is comparable.
+    if let Some(config) = fields.get_mut("Config") {
+        sort_array(config.get_mut("Env"), "");
+        if let Some(Value::String(depends_on)) = config
+            .get_mut("Labels")
+            .and_then(|labels| labels.get_mut("com.docker.compose.depends_on"))
+        {
+            let mut entries: Vec<&str> = depends_on.split(',').collect();
+            entries.sort_unstable();
+            *depends_on = entries.join(",");
+        }
+    }
+    if let Some(host_config) = fields.get_mut("HostConfig") {
+        sort_array(host_config.get_mut("Binds"), "");
+        sort_array(host_config.get_mut("ExtraHosts"), "");
+        sort_array(host_config.get_mut("Mounts"), "Target");
+    }
+    if let Some(Value::Object(settings)) = fields.get_mut("NetworkSettings") {
+        // The sandbox is the network namespace of this run.
+        settings.remove("SandboxID");
+        settings.remove("SandboxKey");
+        // The legacy top-level copy of the default bridge endpoint.
+        for field in ENDPOINT_ASSIGNED_FIELDS {
+            settings.remove(*field);
+        }
+        if let Some(Value::Object(endpoints)) = settings.get_mut("Networks") {
+            for endpoint in endpoints.values_mut() {
+                if let Some(endpoint) = endpoint.as_object_mut() {
+                    for field in ENDPOINT_ASSIGNED_FIELDS {
+                        endpoint.remove(*field);
+                    }
+                }
+            }
+        }
+    }
+    container
+}
+
+/// Sorts an array of strings, or of objects by the string at `key`.
+fn sort_array(array: Option<&mut Value>, key: &str) {
+    let Some(Value::Array(items)) = array else {
+        return;
+    };
+    let sort_key = |item: &Value| {
+        let text = if key.is_empty() { item } else { &item[key] };
+        text.as_str().unwrap_or_default().to_owned()
+    };
+    items.sort_by_key(sort_key);
+}
+
+fn normalize_network(mut network: Value, model: &Value) -> Value {
+    let key = network["Labels"]["com.docker.compose.network"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let configured = model["networks"][&key]["ipam"]["config"]
+        .as_array()
+        .is_some_and(|c| !c.is_empty());
+    let Some(fields) = network.as_object_mut() else {
+        return network;
+    };
+    fields.remove("Created");
+    // The engine picks a free subnet from its pools for a network without
+    // an `ipam.config`; which one depends on what else exists.
+    if !configured {
+        if let Some(Value::Array(pools)) = fields.get_mut("IPAM").and_then(|i| i.get_mut("Config"))
+        {
+            for pool in pools.iter_mut().filter_map(Value::as_object_mut) {
+                pool.remove("Subnet");
+                pool.remove("Gateway");
+            }
+        }
+    }
+    // Attached containers are keyed by id and carry assigned addresses;
+    // their names are what is comparable.
+    if let Some(Value::Object(attached)) = fields.get_mut("Containers") {
+        let mut names: Vec<Value> = attached.values().map(|c| c["Name"].clone()).collect();
+        names.sort_by_key(|n| n.as_str().unwrap_or_default().to_owned());
+        fields.insert("Containers".to_owned(), Value::Array(names));
+    }
+    network
+}
+
+fn normalize_volume(mut volume: Value) -> Value {
+    if let Some(fields) = volume.as_object_mut() {
+        fields.remove("CreatedAt");
+    }
+    volume
+}
+
+/// Lists the differences between two normalized inspections, one line per
+/// field path: `Config.Env[2]: "A=1" != "A=2"`, Compose's value first.
+pub fn diff_inspections(expected: &Value, actual: &Value) -> Vec<String> {
+    let mut lines = Vec::new();
+    diff_at("", expected, actual, &mut lines);
+    lines
+}
+
+fn diff_at(path: &str, expected: &Value, actual: &Value, lines: &mut Vec<String>) {
+    match (expected, actual) {
+        (Value::Object(left), Value::Object(right)) => diff_objects(path, left, right, lines),
+        (Value::Array(left), Value::Array(right)) if left.len() == right.len() => {
+            for (i, (l, r)) in left.iter().zip(right).enumerate() {
+                diff_at(&format!("{path}[{i}]"), l, r, lines);
+            }
+        }
+        _ if expected != actual => {
+            let to_json = |v: &Value| serde_json::to_string(v).unwrap_or_default();
+            lines.push(format!(
+                "{path}: {} != {}",
+                to_json(expected),
+                to_json(actual)
+            ));
+        }
+        _ => {}
+    }
+}
+
+fn diff_objects(
+    path: &str,
+    left: &Map<String, Value>,
+    right: &Map<String, Value>,
+    lines: &mut Vec<String>,
+) {
+    let keys: BTreeSet<&String> = left.keys().chain(right.keys()).collect();
+    for key in keys {
+        let child = if path.is_empty() {
+            key.clone()
+        } else {
+            format!("{path}.{key}")
+        };
+        match (left.get(key), right.get(key)) {
+            (Some(l), Some(r)) => diff_at(&child, l, r, lines),
+            (Some(l), None) => lines.push(format!("{child}: {l} != (absent)")),
+            (None, Some(r)) => lines.push(format!("{child}: (absent) != {r}")),
+            (None, None) => {}
+        }
+    }
+}
