@@ -6,6 +6,7 @@
 mod apply;
 mod connect;
 mod container;
+mod content;
 mod create;
 mod error;
 mod observe;
@@ -14,6 +15,7 @@ mod steps;
 mod wait;
 
 pub use apply::{ApplyOptions, ApplyReport, DEFAULT_PARALLELISM, apply};
+pub use content::DiskFiles;
 pub use connect::{DEFAULT_DOCKER_HOST, connect, connect_to};
 pub use container::{CONFIG_HASH_LABEL, PROJECT_LABEL};
 pub use error::{ApplyError, ApplyFailure, ExecutorError, StepError, StepFailure};
