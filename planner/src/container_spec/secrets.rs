@@ -138,7 +138,8 @@ pub fn copied_files(
                         service: service_name.to_owned(),
                         field,
                         value: format!(
-                            "{key} given by `content:` (the plan would carry the secret in                              plain text; use `environment:` or `file:`)"
+                            "{key} given by `content:` (the plan would carry the secret in \
+                             plain text; use `environment:` or `file:`)"
                         ),
                     });
                 }
@@ -155,7 +156,8 @@ pub fn copied_files(
                 return Err(invalid(
                     &field,
                     &reference.source,
-                    "Docker Compose cannot copy it into a `read_only` container (mount it                      from a `file:` instead)"
+                    "Docker Compose cannot copy it into a `read_only` container (mount it \
+                     from a `file:` instead)"
                         .to_owned(),
                 ));
             }

@@ -50,7 +50,7 @@ pub(crate) fn plan_image_removal(
             warnings.push(Warning {
                 code: "image_in_use".into(),
                 message: format!(
-                    "image {image} is kept because {} still use it (add --remove-orphans to remove them too)",
+                    "image {image} is kept because it is still used by {} (add --remove-orphans to remove those containers too)",
                     users.join(", ")
                 ),
             });
