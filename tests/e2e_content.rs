@@ -183,6 +183,12 @@ fn compose_content_config_adopted() {
     let again = plan(&project, &[]);
     assert_eq!(again.code, NO_CHANGES, "{}", again.pretty());
     assert_eq!(again.json["warnings"], serde_json::json!([]));
+
+    // Docker Compose ignores berth's label: it keeps berth's container.
+    let recreated = container_id(&project, &proxy);
+    let up = project.compose(&["up", "-d"]);
+    assert_success(&up, "compose up -d after berth");
+    assert_eq!(container_id(&project, &proxy), recreated, "compose replaced it");
 }
 
 /// Removes an image tag when dropped, so that a failed test leaves no tag
