@@ -61,7 +61,10 @@ fn content_change_replaces_container() {
     project.write(".env", "TOKEN=first\n");
     converge(&project);
     let proxy = container_name(&project, "proxy", 1);
-    assert_eq!(exec_sh(&project, &proxy, "cat /etc/routes.conf"), "route alpha\n");
+    assert_eq!(
+        exec_sh(&project, &proxy, "cat /etc/routes.conf"),
+        "route alpha\n"
+    );
     let old_id = container_id(&project, &proxy);
     let old_hash = label(&project, &proxy, CONFIG_HASH);
 
@@ -81,8 +84,15 @@ fn content_change_replaces_container() {
     );
 
     apply(&project, &planned);
-    assert_ne!(container_id(&project, &proxy), old_id, "proxy was not replaced");
-    assert_eq!(exec_sh(&project, &proxy, "cat /etc/routes.conf"), "route beta\n");
+    assert_ne!(
+        container_id(&project, &proxy),
+        old_id,
+        "proxy was not replaced"
+    );
+    assert_eq!(
+        exec_sh(&project, &proxy, "cat /etc/routes.conf"),
+        "route beta\n"
+    );
     assert_eq!(
         label(&project, &proxy, CONFIG_HASH),
         old_hash,
@@ -172,14 +182,25 @@ fn compose_content_config_adopted() {
     let warned = planned.json["warnings"]
         .as_array()
         .is_some_and(|list| list.iter().any(|w| w["code"] == "content_unverified"));
-    assert!(warned, "no content_unverified warning:\n{}", planned.pretty());
+    assert!(
+        warned,
+        "no content_unverified warning:\n{}",
+        planned.pretty()
+    );
 
     // A forced recreation gives the container berth's digest label, after
     // which the warning is gone and the project is converged.
     let forced = plan(&project, &["--force-recreate"]);
     apply(&project, &forced);
-    assert_ne!(container_id(&project, &proxy), id, "proxy was not recreated");
-    assert_eq!(exec_sh(&project, &proxy, "cat /etc/routes.conf"), "route alpha\n");
+    assert_ne!(
+        container_id(&project, &proxy),
+        id,
+        "proxy was not recreated"
+    );
+    assert_eq!(
+        exec_sh(&project, &proxy, "cat /etc/routes.conf"),
+        "route alpha\n"
+    );
     let again = plan(&project, &[]);
     assert_eq!(again.code, NO_CHANGES, "{}", again.pretty());
     assert_eq!(again.json["warnings"], serde_json::json!([]));
@@ -188,7 +209,11 @@ fn compose_content_config_adopted() {
     let recreated = container_id(&project, &proxy);
     let up = project.compose(&["up", "-d"]);
     assert_success(&up, "compose up -d after berth");
-    assert_eq!(container_id(&project, &proxy), recreated, "compose replaced it");
+    assert_eq!(
+        container_id(&project, &proxy),
+        recreated,
+        "compose replaced it"
+    );
 }
 
 /// Removes an image tag when dropped, so that a failed test leaves no tag

@@ -44,7 +44,9 @@ pub(crate) fn read_content(container: &str, file: &ContentFile) -> Result<Vec<u8
             env_files,
         } => {
             let process: BTreeMap<String, String> = std::env::vars_os()
-                .filter_map(|(key, value)| Some((key.into_string().ok()?, value.into_string().ok()?)))
+                .filter_map(|(key, value)| {
+                    Some((key.into_string().ok()?, value.into_string().ok()?))
+                })
                 .collect();
             environment_value(variable, &process, env_files, &DiskFiles)
                 .map_err(|error| stale(format!("cannot read {variable}: {error}")))?

@@ -15,9 +15,9 @@ mod steps;
 mod wait;
 
 pub use apply::{ApplyOptions, ApplyReport, DEFAULT_PARALLELISM, apply};
-pub use content::DiskFiles;
 pub use connect::{DEFAULT_DOCKER_HOST, connect, connect_to};
 pub use container::{CONFIG_HASH_LABEL, PROJECT_LABEL};
+pub use content::DiskFiles;
 pub use error::{ApplyError, ApplyFailure, ExecutorError, StepError, StepFailure};
 pub use observe::{ObserveRequest, observe};
 pub use progress::{NoProgress, Progress, StderrProgress, StepLabel};

@@ -112,9 +112,12 @@ impl StepLabel {
             StepAction::UnpauseContainer { container } => {
                 label("Container", &container.name, "Unpausing", "Unpaused")
             }
-            StepAction::CopyContent { container, .. } => {
-                label("Container", &container.name, "Copying content", "Copied content")
-            }
+            StepAction::CopyContent { container, .. } => label(
+                "Container",
+                &container.name,
+                "Copying content",
+                "Copied content",
+            ),
             StepAction::RemoveImage { name } => label("Image", name, "Removing", "Removed"),
             StepAction::Wait {
                 service, condition, ..

@@ -235,7 +235,10 @@ async fn remove_image(docker: &Docker, name: &str) -> Result<(), StepError> {
             Some(404) => Ok(()),
             Some(409) => {
                 let (_, message) = crate::error::engine_message(&error);
-                tracing::warn!(image = name, "image kept because it is still in use: {message}");
+                tracing::warn!(
+                    image = name,
+                    "image kept because it is still in use: {message}"
+                );
                 Ok(())
             }
             _ => Err(StepError::engine(format!("remove image `{name}`"), &error)),

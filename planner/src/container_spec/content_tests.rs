@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use super::{ContainerSpec, ContainerSpecError, container_create, copied_files};
-use crate::engine_body::ContainerBody;
 use crate::content::{CONTENT_DIGESTS_LABEL, ContentSource, digest};
+use crate::engine_body::ContainerBody;
 use crate::load::{LoadRequest, load};
 use crate::model::Project;
 
@@ -116,7 +116,11 @@ fn copied_files_defaults_and_long_syntax() {
 
 #[test]
 fn process_value_wins_and_names_no_env_file() {
-    let project = project_with(EVERY_SOURCE, "API_KEY=from-dotenv\n", &[("API_KEY", "shell")]);
+    let project = project_with(
+        EVERY_SOURCE,
+        "API_KEY=from-dotenv\n",
+        &[("API_KEY", "shell")],
+    );
     let files = copied_files(&project, "app", &project.services["app"]).expect("files");
     assert_eq!(files[0].digest, digest(b"shell"));
     assert_eq!(

@@ -166,7 +166,9 @@ pub fn copied_files(
                 return Err(invalid(
                     &field,
                     &reference.source,
-                    format!("environment variable {variable} is not set (set it or add it to .env)"),
+                    format!(
+                        "environment variable {variable} is not set (set it or add it to .env)"
+                    ),
                 ));
             };
             let id = |value: &Option<String>, name: &str| -> Result<u32, ContainerSpecError> {

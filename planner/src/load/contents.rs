@@ -22,10 +22,7 @@ pub(crate) fn resolve(
     source: &dyn FileSource,
     warnings: &mut Vec<String>,
 ) -> Result<(), LoadError> {
-    let objects = project
-        .secrets
-        .iter_mut()
-        .chain(project.configs.iter_mut());
+    let objects = project.secrets.iter_mut().chain(project.configs.iter_mut());
     for (key, object) in objects {
         if let Some(file) = &object.file {
             match source.read(Path::new(file)) {

@@ -145,7 +145,11 @@ pub(crate) fn resolve(
     let mut env_file_paths: Vec<PathBuf> = if request.env_files.is_empty() {
         vec![first_guess.join(".env")]
     } else {
-        request.env_files.iter().map(|p| absolute(&cwd, p)).collect()
+        request
+            .env_files
+            .iter()
+            .map(|p| absolute(&cwd, p))
+            .collect()
     };
     if request.env_files.is_empty() && project_dir != first_guess {
         env_file_paths.insert(0, project_dir.join(".env"));

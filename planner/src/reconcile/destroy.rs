@@ -148,7 +148,12 @@ pub fn plan_destroy(
             &mut warnings,
         );
         for image in removed {
-            changes.push(resource_change("image", &image, &image, ResourceKind::Image));
+            changes.push(resource_change(
+                "image",
+                &image,
+                &image,
+                ResourceKind::Image,
+            ));
         }
     }
 

@@ -29,6 +29,8 @@ pub(crate) fn plan_image_removal(
     steps: &mut StepList,
     warnings: &mut Vec<Warning>,
 ) -> Vec<String> {
+    // NOTE: Docker Compose's `local` also removes images that carry the
+    // project label under another name; the snapshot has no image labels.
     let mut images = BTreeSet::new();
     for (name, service) in &project.services {
         if removal == ImageRemoval::Local && service.image.is_some() {
