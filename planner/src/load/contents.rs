@@ -115,3 +115,49 @@ fn read_entries(
     let lookup = |name: &str| process.get(name).cloned();
     dotenv::parse(&text, path, &lookup).map(Some)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn files() -> BTreeMap<PathBuf, String> {
+        [
+            (
+                PathBuf::from("/p/a.env"),
+                "TOKEN=first\nOTHER=x\n".to_owned(),
+            ),
+            (
+                PathBuf::from("/p/b.env"),
+                "TOKEN=${PREFIX}-second\n".to_owned(),
+            ),
+        ]
+        .into()
+    }
+
+    fn value(process: &[(&str, &str)], env_files: &[&str]) -> Option<String> {
+        let process: BTreeMap<String, String> = process
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        let env_files: Vec<String> = env_files.iter().map(|f| (*f).to_owned()).collect();
+        match environment_value("TOKEN", &process, &env_files, &files()) {
+            Ok(value) => value,
+            Err(error) => panic!("{error}"),
+        }
+    }
+
+    #[test]
+    fn environment_value_precedence() {
+        assert_eq!(
+            value(&[("TOKEN", "shell")], &["/p/a.env"]).as_deref(),
+            Some("shell")
+        );
+        assert_eq!(value(&[], &["/p/a.env"]).as_deref(), Some("first"));
+        assert_eq!(
+            value(&[("PREFIX", "p")], &["/p/a.env", "/p/b.env"]).as_deref(),
+            Some("p-second")
+        );
+        assert_eq!(value(&[], &["/p/missing.env"]), None);
+        assert_eq!(value(&[], &[]), None);
+    }
+}
