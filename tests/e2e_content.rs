@@ -17,9 +17,9 @@ use support::{BUSYBOX_IMAGE, Engine, TestProject, assert_success, describe, stde
 
 const CONFIG_HASH: &str = "com.docker.compose.config-hash";
 
-/// A proxy with an inline config that interpolates ROUTE, as in the
-/// Compose issue about content changes that never reach the container,
-/// and a secret read from TOKEN with the long syntax.
+/// A proxy with an inline config that interpolates ROUTE, whose new value
+/// Docker Compose 2.40.3 never copies into a running container, and a
+/// secret read from TOKEN with the long syntax.
 fn proxy() -> String {
     format!(
         r#"services:
@@ -217,7 +217,7 @@ fn compose_content_config_adopted() {
 }
 
 /// Removes an image tag when dropped, so that a failed test leaves no tag
-/// behind on the shared test engine.
+/// behind on the test engine.
 struct TagCleanup {
     engine: Engine,
     tag: String,
