@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 
 use berth_planner::hash::service_config_hash;
 use berth_planner::load::{LoadRequest, load};
-use berth_planner::plan::PlanOptions;
+use berth_planner::plan::{ImageRemoval, PlanOptions};
 use berth_planner::reconcile::{plan, plan_destroy};
 use berth_planner::render::{RenderOptions, render_text};
 use berth_planner::snapshot::Snapshot;
@@ -76,6 +76,9 @@ struct FixtureOptions {
     volumes: bool,
     #[serde(default)]
     destroy: bool,
+    /// `--rmi` of a teardown plan: `local` or `all`.
+    #[serde(default)]
+    rmi: Option<ImageRemoval>,
 }
 
 const WAIT_TIMEOUT_SECONDS: u64 = 300;
@@ -177,6 +180,7 @@ fn run_fixture(dir: &Path) -> Result<(String, String), String> {
         wait_timeout_seconds: WAIT_TIMEOUT_SECONDS,
         wait: o.wait,
         volumes: o.volumes,
+        remove_images: o.rmi,
     };
     // The version is fixed so that releases do not churn every fixture.
     let plan = if destroy {

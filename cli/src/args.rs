@@ -137,6 +137,18 @@ pub struct PlanArgs {
     /// anonymous volumes of its containers too (their data is lost).
     #[arg(short = 'v', long, requires = "destroy")]
     pub volumes: bool,
+
+    /// With --destroy: remove images too, as `docker compose down --rmi`
+    /// does: `local` the `<project>-<service>` images of services without
+    /// `image:`, `all` every image a service uses.
+    #[arg(long, value_enum, value_name = "TYPE", requires = "destroy")]
+    pub rmi: Option<RmiArg>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum RmiArg {
+    Local,
+    All,
 }
 
 #[derive(Debug, Args)]

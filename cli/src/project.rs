@@ -1,25 +1,13 @@
 //! Loading the compose files from disk into the planner's model.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::Context;
-use berth_planner::load::{FileSource, LoadRequest, Loaded, load};
+use berth_executor::DiskFiles;
+use berth_planner::load::{LoadRequest, Loaded, load};
 
 use crate::args::ProjectArgs;
-
-/// Reads compose, env and label files from the file system.
-pub struct DiskFiles;
-
-impl FileSource for DiskFiles {
-    fn read(&self, path: &Path) -> std::io::Result<Option<String>> {
-        match std::fs::read_to_string(path) {
-            Ok(text) => Ok(Some(text)),
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(error) => Err(error),
-        }
-    }
-}
 
 /// Builds the load request from the options and the process environment.
 pub fn request(args: &ProjectArgs, services: &[String]) -> anyhow::Result<LoadRequest> {

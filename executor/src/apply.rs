@@ -11,6 +11,7 @@ use bollard::Docker;
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 
+use crate::content::check_contents;
 use crate::error::{ApplyError, ApplyFailure, StepError, StepFailure};
 use crate::observe::{ObserveRequest, observe};
 use crate::progress::{Progress, subject};
@@ -55,6 +56,8 @@ pub async fn apply(
             message: format!("step `{}`: {error}", step.id),
         })?;
     }
+
+    check_contents(&plan.steps)?;
 
     let request = ObserveRequest::new(plan.project.clone(), plan.observed.clone());
     let snapshot = observe(docker, &request)

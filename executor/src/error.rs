@@ -93,6 +93,10 @@ pub enum StepError {
         /// The engine's message.
         message: String,
     },
+    /// The content to copy into a container changed while the plan was
+    /// applied.
+    #[error("{0}")]
+    ContentChanged(String),
     /// A request body of the plan does not fit the Engine API.
     #[error("invalid body for {subject}: {message}")]
     InvalidBody {
@@ -234,6 +238,19 @@ pub enum ApplyError {
         planned: String,
         /// The fingerprint of the engine now.
         observed: String,
+    },
+    /// The content of a secret or config the plan copies is no longer
+    /// the content the plan was made with.
+    #[error(
+        "`{key}` for container `{container}` differs from the plan: {detail}; run `berth plan` again"
+    )]
+    StaleContent {
+        /// The container the content is copied into.
+        container: String,
+        /// `secrets.NAME` or `configs.NAME`.
+        key: String,
+        /// What changed.
+        detail: String,
     },
     /// The plan's steps do not form a valid graph.
     #[error("invalid plan: {message}")]

@@ -6,6 +6,7 @@
 mod apply;
 mod connect;
 mod container;
+mod content;
 mod create;
 mod error;
 mod observe;
@@ -16,6 +17,7 @@ mod wait;
 pub use apply::{ApplyOptions, ApplyReport, DEFAULT_PARALLELISM, apply};
 pub use connect::{DEFAULT_DOCKER_HOST, connect, connect_to};
 pub use container::{CONFIG_HASH_LABEL, PROJECT_LABEL};
+pub use content::DiskFiles;
 pub use error::{ApplyError, ApplyFailure, ExecutorError, StepError, StepFailure};
 pub use observe::{ObserveRequest, observe};
 pub use progress::{NoProgress, Progress, StderrProgress, StepLabel};

@@ -53,7 +53,7 @@ impl Progress for StderrProgress {
 /// Text of a step in progress output.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StepLabel {
-    /// `Container`, `Network`, `Volume` or `Service`.
+    /// `Container`, `Network`, `Volume`, `Image` or `Service`.
     pub kind: &'static str,
     /// The resource's name.
     pub name: String,
@@ -112,6 +112,13 @@ impl StepLabel {
             StepAction::UnpauseContainer { container } => {
                 label("Container", &container.name, "Unpausing", "Unpaused")
             }
+            StepAction::CopyContent { container, .. } => label(
+                "Container",
+                &container.name,
+                "Copying content",
+                "Copied content",
+            ),
+            StepAction::RemoveImage { name } => label("Image", name, "Removing", "Removed"),
             StepAction::Wait {
                 service, condition, ..
             } => {

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use berth_planner::content::ContentFile;
 use berth_planner::plan::{ContainerRef, StepAction};
 use bollard::Docker;
 use bollard::models::{
@@ -11,10 +12,12 @@ use bollard::models::{
     NetworkDisconnectRequest, VolumeCreateRequest,
 };
 use bollard::query_parameters::{
-    CreateContainerOptions, InspectNetworkOptions, RemoveContainerOptions, RemoveVolumeOptions,
-    RenameContainerOptions, StartContainerOptions, StopContainerOptions,
+    CreateContainerOptions, InspectNetworkOptions, RemoveContainerOptions, RemoveImageOptions,
+    RemoveVolumeOptions, RenameContainerOptions, StartContainerOptions, StopContainerOptions,
+    UploadToContainerOptions,
 };
 
+use crate::content::{read_content, tar_archive};
 use crate::create::{convert_body, prepare_body};
 use crate::error::{StepError, status_of};
 use crate::wait::wait;
@@ -177,6 +180,69 @@ pub(crate) async fn run_step(docker: &Docker, action: &StepAction) -> Result<(),
             condition,
             timeout_seconds,
         } => wait(docker, service, containers, *condition, *timeout_seconds).await,
+        StepAction::CopyContent { container, files } => {
+            copy_content(docker, container, files).await
+        }
+        StepAction::RemoveImage { name } => remove_image(docker, name).await,
+    }
+}
+
+/// Copies secrets and configs into a container as one tar archive
+/// extracted at `/`, keeping the owner the archive gives, as Docker
+/// Compose 2.40.3 does before each start.
+async fn copy_content(
+    docker: &Docker,
+    container: &ContainerRef,
+    files: &[ContentFile],
+) -> Result<(), StepError> {
+    let mut entries = Vec::new();
+    for file in files {
+        let content = read_content(&container.name, file)
+            .map_err(|error| StepError::ContentChanged(error.to_string()))?;
+        entries.push((file, content));
+    }
+    let archive = tar_archive(&entries).map_err(|message| StepError::InvalidBody {
+        subject: format!("content of container `{}`", container.name),
+        message,
+    })?;
+    let options = UploadToContainerOptions {
+        path: "/".to_owned(),
+        copy_uidgid: Some("true".to_owned()),
+        ..Default::default()
+    };
+    let result = docker
+        .upload_to_container(
+            target(container),
+            Some(options),
+            bollard::body_full(archive.into()),
+        )
+        .await;
+    on_container(container, "copy content into", result)
+}
+
+/// Removes an image without force. An image that another container still
+/// uses (409) is kept with a warning, as `docker compose down --rmi`
+/// does; one already gone (404) counts as removed.
+async fn remove_image(docker: &Docker, name: &str) -> Result<(), StepError> {
+    let options = RemoveImageOptions {
+        force: false,
+        noprune: false,
+        platforms: None,
+    };
+    match docker.remove_image(name, Some(options), None).await {
+        Ok(_) => Ok(()),
+        Err(error) => match status_of(&error) {
+            Some(404) => Ok(()),
+            Some(409) => {
+                let (_, message) = crate::error::engine_message(&error);
+                tracing::warn!(
+                    image = name,
+                    "image kept because it is still in use: {message}"
+                );
+                Ok(())
+            }
+            _ => Err(StepError::engine(format!("remove image `{name}`"), &error)),
+        },
     }
 }
 

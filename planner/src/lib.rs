@@ -8,6 +8,7 @@
 
 pub mod config_json;
 pub mod container_spec;
+pub mod content;
 pub mod engine_body;
 pub mod hash;
 pub mod labels;

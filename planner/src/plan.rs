@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::content::ContentFile;
 use crate::engine_body::{ContainerBody, EndpointBody, NetworkBody, VolumeBody};
 use crate::snapshot::ObserveScope;
 
@@ -88,6 +89,21 @@ pub struct PlanOptions {
     /// (`docker compose down -v`).
     #[serde(default)]
     pub volumes: bool,
+    /// For a teardown plan: the images to remove too
+    /// (`docker compose down --rmi`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remove_images: Option<ImageRemoval>,
+}
+
+/// Which images a teardown removes, as `docker compose down --rmi` picks
+/// them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ImageRemoval {
+    /// Images named `<project>-<service>` for services without `image:`.
+    Local,
+    /// Every image a service uses.
+    All,
 }
 
 /// What happens to a resource.
@@ -116,6 +132,7 @@ pub enum ResourceKind {
     Container,
     Network,
     Volume,
+    Image,
 }
 
 /// Why a resource changes (or does not).
@@ -166,6 +183,9 @@ pub enum Reason {
     UpToDate,
     /// A one-shot container exited with code 0 and is up to date.
     Completed,
+    /// The content of a secret or config the container uses changed: a
+    /// file, an environment variable or an inline `content:`.
+    ContentChanged,
 }
 
 /// One resource-level change, as a person reviews it.
@@ -306,6 +326,17 @@ pub enum StepAction {
         containers: Vec<String>,
         condition: WaitCondition,
         timeout_seconds: u64,
+    },
+    /// Copies secrets and configs given by `content:` or `environment:`
+    /// into a created or stopped container, right before it starts.
+    CopyContent {
+        container: ContainerRef,
+        files: Vec<ContentFile>,
+    },
+    /// Removes an image without forcing it; an image that a container
+    /// outside the project still uses is kept with a warning.
+    RemoveImage {
+        name: String,
     },
 }
 

@@ -39,8 +39,6 @@ use crate::support::{BUSYBOX_IMAGE, Engine, TestProject, describe, run};
 /// planner rejects it. A listed case that berth plans fails the test, so
 /// that the list is kept current.
 pub const UNSUPPORTED: &[(&str, &[&str])] = &[
-    // Secrets and configs from the environment or inline content.
-    ("31", &["secrets", "configs"]),
     // berth does not build images; it uses the image when it exists.
     ("35", &["build"]),
     ("36", &["build"]),

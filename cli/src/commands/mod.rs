@@ -18,7 +18,7 @@ use crate::exit;
 /// Maps an error to its exit code; every error not listed is `ERROR`.
 pub fn exit_code_of(error: &anyhow::Error) -> i32 {
     match error.downcast_ref::<ApplyError>() {
-        Some(ApplyError::StalePlan { .. }) => exit::STALE_PLAN,
+        Some(ApplyError::StalePlan { .. } | ApplyError::StaleContent { .. }) => exit::STALE_PLAN,
         _ => exit::ERROR,
     }
 }

@@ -4,11 +4,11 @@ use std::collections::BTreeMap;
 
 use anyhow::{Context, bail};
 use berth_executor::{ObserveRequest, connect, observe};
-use berth_planner::plan::PlanOptions;
+use berth_planner::plan::{ImageRemoval, PlanOptions};
 use berth_planner::reconcile::{observe_scope, plan, plan_destroy};
 use berth_planner::snapshot::{SNAPSHOT_FORMAT_VERSION, Snapshot};
 
-use crate::args::{PlanArgs, ProjectArgs};
+use crate::args::{PlanArgs, ProjectArgs, RmiArg};
 use crate::commands::{read_json, write_artefact};
 use crate::exit;
 
@@ -84,5 +84,9 @@ fn options(args: &PlanArgs) -> anyhow::Result<PlanOptions> {
         wait_timeout_seconds: args.wait_timeout,
         wait: args.wait,
         volumes: args.volumes,
+        remove_images: args.rmi.map(|rmi| match rmi {
+            RmiArg::Local => ImageRemoval::Local,
+            RmiArg::All => ImageRemoval::All,
+        }),
     })
 }

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::ContainerSpec;
+use crate::content::{CONTENT_DIGESTS_LABEL, digests_label, service_digests};
 
 /// Value of `com.docker.compose.version`: the Docker Compose version whose
 /// create bodies this module reproduces.
@@ -50,5 +51,10 @@ pub(super) fn labels(spec: &ContainerSpec) -> BTreeMap<String, String> {
         .map(|(name, dependency)| format!("{name}:{}:{}", dependency.condition, dependency.restart))
         .collect();
     set("depends_on", depends_on.join(","));
+
+    let digests = service_digests(project, &spec.service.secrets, &spec.service.configs);
+    if !digests.is_empty() {
+        labels.insert(CONTENT_DIGESTS_LABEL.to_owned(), digests_label(&digests));
+    }
     labels
 }

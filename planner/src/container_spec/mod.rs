@@ -7,6 +7,8 @@
 //! lists are sorted, which the engine treats the same way, so that the same
 //! input always gives the same bytes.
 
+#[cfg(test)]
+mod content_tests;
 mod fields;
 mod host;
 mod labels;
@@ -26,6 +28,8 @@ use crate::engine_body::{
     MountBody,
 };
 use crate::model::{Project, Service};
+
+pub use secrets::copied_files;
 
 /// Everything needed to build the create body of one container.
 #[derive(Clone, Copy, Debug)]

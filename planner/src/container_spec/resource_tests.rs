@@ -207,16 +207,8 @@ fn cpus_become_nano_cpus_in_single_precision() {
 }
 
 #[test]
-fn copied_secrets_socket_providers_rejected() {
+fn socket_and_providers_rejected() {
     let cases = [
-        (
-            "services:\n  app:\n    image: busybox\n    secrets: [key]\nsecrets:\n  key: {environment: KEY}\n",
-            "secrets[0]",
-        ),
-        (
-            "services:\n  app:\n    image: busybox\n    configs: [c]\nconfigs:\n  c: {content: x}\n",
-            "configs[0]",
-        ),
         (
             "services:\n  app:\n    image: busybox\n    use_api_socket: true\n",
             "use_api_socket",

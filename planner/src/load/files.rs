@@ -48,6 +48,9 @@ pub(crate) struct ResolvedFiles {
     pub(crate) project_dir: PathBuf,
     /// Variables for substitution: `.env` values under process values.
     pub(crate) env: BTreeMap<String, String>,
+    /// The env files behind `env`, later ones overriding earlier ones;
+    /// some may not exist.
+    pub(crate) env_file_paths: Vec<PathBuf>,
 }
 
 /// The environment and directory that `env_file` entries resolve against.
@@ -139,10 +142,23 @@ pub(crate) fn resolve(
         values.extend(request.environment.clone());
         env = values;
     }
+    let mut env_file_paths: Vec<PathBuf> = if request.env_files.is_empty() {
+        vec![first_guess.join(".env")]
+    } else {
+        request
+            .env_files
+            .iter()
+            .map(|p| absolute(&cwd, p))
+            .collect()
+    };
+    if request.env_files.is_empty() && project_dir != first_guess {
+        env_file_paths.insert(0, project_dir.join(".env"));
+    }
     Ok(ResolvedFiles {
         files,
         project_dir,
         env,
+        env_file_paths,
     })
 }
 

@@ -11,6 +11,7 @@
 //! 4. apply profiles, add implicit dependencies and the default network,
 //!    and check the project as a whole.
 
+mod contents;
 mod deploy;
 mod document;
 mod dotenv;
@@ -37,6 +38,7 @@ use std::path::{Path, PathBuf};
 
 use indexmap::IndexMap;
 
+pub use contents::environment_value;
 pub use error::LoadError;
 pub use files::FileSource;
 
@@ -86,6 +88,7 @@ pub fn load(request: &LoadRequest, source: &dyn FileSource) -> Result<Loaded, Lo
         files,
         project_dir,
         mut env,
+        env_file_paths,
     } = files::resolve(request, source)?;
     let files_label = files
         .iter()
@@ -193,6 +196,14 @@ pub fn load(request: &LoadRequest, source: &dyn FileSource) -> Result<Loaded, Lo
     normalize::keep_used_resources(&mut project, networks, volumes);
     file_objects::keep_used(&mut project, secrets, configs, &files_label)?;
     file_objects::check_models(&project, merged.get("models"), &files_label)?;
+    contents::resolve(
+        &mut project,
+        &env,
+        &request.environment,
+        &env_file_paths,
+        source,
+        &mut warnings,
+    )?;
 
     warnings.extend(
         unset

@@ -145,4 +145,13 @@ pub struct FileObject {
     pub driver_opts: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub template_driver: Option<String>,
+    /// SHA-256 of the content found at load time: the file's bytes, the
+    /// variable's value or `content`; `None` when it could not be read.
+    /// Left out of the model's JSON, which Compose prints.
+    #[serde(skip)]
+    pub digest: Option<String>,
+    /// For `environment`: the env files that set the variable, in order;
+    /// empty when the process environment set it.
+    #[serde(skip)]
+    pub env_files: Vec<String>,
 }

@@ -12,6 +12,7 @@ use crate::plan::{
 };
 use crate::snapshot::ObservedContainer;
 
+use super::content::{ContentState, content_state};
 use super::references::{ResolvedService, resolve_references};
 use super::selection::RecreateStrategy;
 use super::{PlanError, Planner};
@@ -91,6 +92,21 @@ impl Planner<'_> {
             );
             if verdict.obsolete {
                 debug!(container = %container.name, reasons = ?verdict.reasons, "container diverged");
+            } else if container.state == "running"
+                && content_state(container, self.project, service) == ContentState::Unknown
+            {
+                // Replacing every container that Docker Compose created
+                // would make adoption a full restart, so such a container
+                // is kept and the doubt is stated. A start copies the
+                // current content, so only running ones are in doubt.
+                self.warnings.push(Warning {
+                    code: "content_unverified".into(),
+                    message: format!(
+                        "container {} has no {} label (Docker Compose created it), so berth cannot tell whether its secrets and configs are current; it is kept (plan with --force-recreate to copy them again)",
+                        container.name,
+                        crate::content::CONTENT_DIGESTS_LABEL
+                    ),
+                });
             }
             verdicts.insert(container.id.clone(), verdict);
         }
@@ -214,6 +230,9 @@ impl Planner<'_> {
             reasons.push(Reason::ReferenceReplaced);
         } else if container.label(labels::CONFIG_HASH) != resolved.hash {
             reasons.push(Reason::ConfigChanged);
+        }
+        if content_state(container, self.project, service) == ContentState::Changed {
+            reasons.push(Reason::ContentChanged);
         }
         if let Some(expected) = expected_image
             && container.label(labels::IMAGE) != expected

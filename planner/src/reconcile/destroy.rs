@@ -16,7 +16,7 @@ use crate::plan::{
 use crate::snapshot::{ObservedContainer, Snapshot};
 
 use super::steps::StepList;
-use super::{PlanError, graph, model_digest, observe_scope, summarize};
+use super::{PlanError, graph, images, model_digest, observe_scope, summarize};
 
 /// Plans the teardown of `project`.
 pub fn plan_destroy(
@@ -131,6 +131,32 @@ pub fn plan_destroy(
         ));
     }
 
+    let mut warnings = Vec::new();
+    if let Some(removal) = options.remove_images {
+        let kept: Vec<&ObservedContainer> = snapshot
+            .containers
+            .iter()
+            .filter(|container| !is_removed(container))
+            .collect();
+        let removed = images::plan_image_removal(
+            project,
+            snapshot,
+            removal,
+            &kept,
+            &removals,
+            &mut steps,
+            &mut warnings,
+        );
+        for image in removed {
+            changes.push(resource_change(
+                "image",
+                &image,
+                &image,
+                ResourceKind::Image,
+            ));
+        }
+    }
+
     if options.volumes {
         for (key, volume) in &project.volumes {
             let Some(observed) = snapshot.volumes.get(&volume.name) else {
@@ -183,7 +209,7 @@ pub fn plan_destroy(
         summary: summarize(&changes),
         changes,
         steps: steps.into_steps(),
-        warnings: Vec::new(),
+        warnings,
     })
 }
 

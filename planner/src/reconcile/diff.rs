@@ -101,6 +101,9 @@ pub(crate) fn replacement_diffs(
             false,
         );
     }
+    if reasons.contains(&Reason::ContentChanged) {
+        diffs.extend(super::content::content_diffs(old, body));
+    }
     if reasons.contains(&Reason::ConfigChanged) && diffs.is_empty() {
         // The hash covers fields the engine does not report back; show the
         // hashes so that the reason is still visible.

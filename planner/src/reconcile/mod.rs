@@ -5,11 +5,13 @@
 //! `depends_on` conditions and starts what is not running.
 
 mod containers;
+mod content;
 mod create;
 mod destroy;
 mod diff;
 mod error;
 mod graph;
+mod images;
 mod orphans;
 mod references;
 mod replace;
@@ -104,7 +106,7 @@ pub fn plan(
         planner.plan_service(name)?;
     }
     for name in &order {
-        planner.plan_start(name);
+        planner.plan_start(name)?;
     }
     if options.wait {
         planner.plan_final_waits(&order);

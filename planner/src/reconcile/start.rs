@@ -4,11 +4,12 @@
 use crate::model::{CONDITION_COMPLETED, CONDITION_HEALTHY};
 use crate::plan::{ContainerRef, StepAction, WaitCondition, Warning};
 
-use super::Planner;
+use super::{PlanError, Planner};
+use crate::container_spec::copied_files;
 
 impl Planner<'_> {
     /// Plans the start phase of one service.
-    pub(crate) fn plan_start(&mut self, name: &str) {
+    pub(crate) fn plan_start(&mut self, name: &str) -> Result<(), PlanError> {
         let containers = self.converged.get(name).cloned().unwrap_or_default();
         let to_start: Vec<_> = containers
             .iter()
@@ -23,8 +24,14 @@ impl Planner<'_> {
             .keys()
             .any(|dependency| !self.start_steps_of(dependency).is_empty());
         if to_start.is_empty() && !dependency_starts {
-            return;
+            return Ok(());
         }
+        let copied = copied_files(self.project, name, service).map_err(|source| {
+            PlanError::ContainerSpec {
+                service: name.to_owned(),
+                message: source.to_string(),
+            }
+        })?;
         let mut after: Vec<String> = Vec::new();
         for (dependency, condition) in service.depends_on.clone() {
             // Starting after the dependency's own starts keeps the order of
@@ -48,6 +55,19 @@ impl Planner<'_> {
             };
             let mut step_after = after.clone();
             step_after.extend(previous.clone());
+            // Docker Compose copies the content before every start, so a
+            // stopped container gets the current content too.
+            if !copied.is_empty() && !container.needs_unpause {
+                let copy = self.steps.start_phase(
+                    format!("container.copy:{}", container.name),
+                    step_after,
+                    StepAction::CopyContent {
+                        container: reference.clone(),
+                        files: copied.clone(),
+                    },
+                );
+                step_after = vec![copy];
+            }
             let id = if container.needs_unpause {
                 self.steps.start_phase(
                     format!("container.unpause:{}", container.name),
@@ -67,6 +87,7 @@ impl Planner<'_> {
             };
             previous = Some(id);
         }
+        Ok(())
     }
 
     fn start_steps_of(&self, service: &str) -> Vec<String> {

@@ -128,6 +128,7 @@ fn unchanged_line(plan: &Plan) -> Option<String> {
                 ResourceKind::Container => "container",
                 ResourceKind::Network => "network",
                 ResourceKind::Volume => "volume",
+                ResourceKind::Image => "image",
             };
             let plural = if *count == 1 { "" } else { "s" };
             format!("{count} {noun}{plural}")
@@ -223,6 +224,7 @@ fn describe_reason(plan: &Plan, change: &ResourceChange, reason: Reason) -> Stri
             "another container of the service has the same number and is kept".to_string()
         }
         Reason::ConfigChanged => "the config hash changed".to_string(),
+        Reason::ContentChanged => "the content of a secret or config it uses changed".to_string(),
         Reason::ImageChanged => match service_image(plan, change) {
             Some(image) => format!("the image behind {image} changed"),
             None => "the image behind its tag changed".to_string(),
@@ -354,6 +356,18 @@ fn step_line(step: &Step, renames: &BTreeMap<&str, &str>) -> String {
             ("rename_container", format!("{} to {to}", container.name))
         }
         StepAction::UnpauseContainer { container } => ("unpause_container", name(&container.name)),
+        StepAction::CopyContent { container, files } => {
+            // Paths and keys only: the content stays out of every rendering.
+            let files: Vec<String> = files
+                .iter()
+                .map(|file| format!("{} ({})", file.target, file.key))
+                .collect();
+            (
+                "copy_content",
+                format!("{}: {}", name(&container.name), files.join(", ")),
+            )
+        }
+        StepAction::RemoveImage { name } => ("remove_image", name.clone()),
         StepAction::Wait {
             service,
             containers,
