@@ -75,6 +75,8 @@ struct FixtureOptions {
     #[serde(default)]
     volumes: bool,
     #[serde(default)]
+    allow_volume_replace: bool,
+    #[serde(default)]
     destroy: bool,
 }
 
@@ -177,6 +179,7 @@ fn run_fixture(dir: &Path) -> Result<(String, String), String> {
         wait_timeout_seconds: WAIT_TIMEOUT_SECONDS,
         wait: o.wait,
         volumes: o.volumes,
+        allow_volume_replace: o.allow_volume_replace,
     };
     // The version is fixed so that releases do not churn every fixture.
     let plan = if destroy {

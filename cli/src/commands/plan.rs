@@ -84,5 +84,6 @@ fn options(args: &PlanArgs) -> anyhow::Result<PlanOptions> {
         wait_timeout_seconds: args.wait_timeout,
         wait: args.wait,
         volumes: args.volumes,
+        allow_volume_replace: args.allow_volume_replace,
     })
 }

@@ -1,0 +1,219 @@
+//! Host ports published twice. The engine rejects a container that
+//! publishes a host port already bound on an overlapping address, but only
+//! when it starts that container, after the plan has changed other things.
+//! So the plan fails first, naming both holders and the port.
+//!
+//! Holders are the selected services, each counted once per replica, and
+//! running containers outside the project that the snapshot lists. A
+//! published range with a single target (`8000-8010:80`) lets the engine
+//! choose a free port in the range, so it conflicts only when the range has
+//! fewer free ports than containers that need one.
+
+use std::ops::RangeInclusive;
+
+use crate::model::Project;
+use crate::snapshot::Snapshot;
+
+use super::PlanError;
+use super::selection::Selection;
+
+/// One host port, or a range to choose from, that a holder needs.
+struct Claim {
+    /// Who needs the port, as an error message names it.
+    holder: String,
+    /// Service name, or empty for a container outside the project.
+    service: String,
+    /// Containers that need a port from this claim.
+    count: u64,
+    host_ip: String,
+    ports: RangeInclusive<u32>,
+    protocol: String,
+    /// Whether the engine chooses the port from `ports`.
+    chosen: bool,
+}
+
+impl Claim {
+    /// Formats `ip:port/protocol`, with `*` for an empty address.
+    fn binding(&self, ports: impl std::fmt::Display) -> String {
+        let ip = if self.host_ip.is_empty() {
+            "*"
+        } else {
+            &self.host_ip
+        };
+        format!("{ip}:{ports}/{}", self.protocol)
+    }
+
+    /// Whether both claims bind on one address with the same protocol.
+    fn shares_address(&self, other: &Claim) -> bool {
+        self.protocol == other.protocol && addresses_overlap(&self.host_ip, &other.host_ip)
+    }
+}
+
+/// Fails when two holders publish the same host port on overlapping
+/// addresses, or when replicas of a service share a fixed host port.
+pub(crate) fn check_published_ports(
+    project: &Project,
+    selection: &Selection,
+    snapshot: &Snapshot,
+) -> Result<(), PlanError> {
+    let mut claims = Vec::new();
+    for (name, service) in &selection.services {
+        let count = selection.scale.get(name).copied().unwrap_or(0);
+        if count == 0 {
+            continue;
+        }
+        for (index, port) in service.ports.iter().enumerate() {
+            let Some(published) = &port.published else {
+                continue;
+            };
+            let Some(ports) = parse_range(published) else {
+                continue;
+            };
+            claims.push(Claim {
+                holder: format!("service `{name}` (ports[{index}])"),
+                service: name.clone(),
+                count,
+                host_ip: port.host_ip.clone().unwrap_or_default(),
+                chosen: ports.start() != ports.end(),
+                ports,
+                protocol: port.protocol.clone(),
+            });
+        }
+    }
+    for holder in &snapshot.port_holders {
+        let port = u32::from(holder.port);
+        claims.push(Claim {
+            holder: format!(
+                "running container `{}` outside project `{}`",
+                holder.container, project.name
+            ),
+            service: String::new(),
+            count: 1,
+            host_ip: holder.host_ip.clone(),
+            ports: port..=port,
+            protocol: holder.protocol.clone(),
+            chosen: false,
+        });
+    }
+    check_fixed(&claims)?;
+    check_chosen(&claims)
+}
+
+/// Checks claims on one fixed port: no two may share an address, and a
+/// fixed port fits only one replica.
+fn check_fixed(claims: &[Claim]) -> Result<(), PlanError> {
+    let fixed: Vec<&Claim> = claims.iter().filter(|claim| !claim.chosen).collect();
+    for (index, claim) in fixed.iter().enumerate() {
+        let port = *claim.ports.start();
+        if claim.count > 1 {
+            return Err(PlanError::PortReplicas {
+                binding: claim.binding(port),
+                service: claim.service.clone(),
+                count: claim.count,
+            });
+        }
+        for other in &fixed[index + 1..] {
+            if *other.ports.start() == port && claim.shares_address(other) {
+                return Err(PlanError::PortConflict {
+                    binding: claim.binding(port),
+                    first: claim.holder.clone(),
+                    second: other.holder.clone(),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Checks claims on ranges the engine chooses from: the ports of the range
+/// that fixed claims leave free must cover every container that needs one.
+fn check_chosen(claims: &[Claim]) -> Result<(), PlanError> {
+    for claim in claims.iter().filter(|claim| claim.chosen) {
+        let taken: Vec<&Claim> = claims
+            .iter()
+            .filter(|other| !other.chosen && claim.shares_address(other))
+            .filter(|other| claim.ports.contains(other.ports.start()))
+            .collect();
+        let sharing: Vec<&Claim> = claims
+            .iter()
+            .filter(|other| other.chosen && other.ports == claim.ports)
+            .filter(|other| claim.shares_address(other))
+            .collect();
+        let size = u64::from(claim.ports.end() - claim.ports.start() + 1);
+        let free = size.saturating_sub(taken.len() as u64);
+        let needed: u64 = sharing.iter().map(|other| other.count).sum();
+        if needed <= free {
+            continue;
+        }
+        let range = format!("{}-{}", claim.ports.start(), claim.ports.end());
+        let others: Vec<&str> = taken
+            .iter()
+            .chain(sharing.iter().filter(|other| other.holder != claim.holder))
+            .map(|other| other.holder.as_str())
+            .collect();
+        return Err(PlanError::PortRangeExhausted {
+            binding: claim.binding(range),
+            holder: claim.holder.clone(),
+            needed,
+            free,
+            others: if others.is_empty() {
+                String::new()
+            } else {
+                format!("; also published by {}", others.join(", "))
+            },
+        });
+    }
+    Ok(())
+}
+
+/// Parses `8080` or `8000-8010`; `None` for anything else, which the engine
+/// judges.
+fn parse_range(published: &str) -> Option<RangeInclusive<u32>> {
+    let (start, end) = published.split_once('-').unwrap_or((published, published));
+    let start: u32 = start.trim().parse().ok()?;
+    let end: u32 = end.trim().parse().ok()?;
+    // Port 0 asks the engine for any free port.
+    (start > 0 && start <= end && end <= 65535).then_some(start..=end)
+}
+
+/// Whether two host addresses overlap. An empty address binds every
+/// address of both families, `0.0.0.0` every IPv4 address and `::` every
+/// IPv6 address; other addresses overlap only themselves.
+fn addresses_overlap(a: &str, b: &str) -> bool {
+    let a = a.trim_start_matches('[').trim_end_matches(']');
+    let b = b.trim_start_matches('[').trim_end_matches(']');
+    if a.is_empty() || b.is_empty() || a == b {
+        return true;
+    }
+    let v6 = |ip: &str| ip.contains(':');
+    match (a, b) {
+        ("0.0.0.0", other) | (other, "0.0.0.0") => !v6(other),
+        ("::", other) | (other, "::") => v6(other),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_overlap_by_family() {
+        assert!(addresses_overlap("", "127.0.0.1"));
+        assert!(addresses_overlap("0.0.0.0", "127.0.0.1"));
+        assert!(addresses_overlap("::", "[::1]"));
+        assert!(addresses_overlap("127.0.0.1", "127.0.0.1"));
+        assert!(!addresses_overlap("0.0.0.0", "::"));
+        assert!(!addresses_overlap("127.0.0.1", "127.0.0.2"));
+        assert!(!addresses_overlap("::", "127.0.0.1"));
+    }
+
+    #[test]
+    fn parse_range_accepts_ports_and_ranges() {
+        assert_eq!(parse_range("8080"), Some(8080..=8080));
+        assert_eq!(parse_range("8000-8010"), Some(8000..=8010));
+        assert_eq!(parse_range("0"), None);
+        assert_eq!(parse_range("9-8"), None);
+        assert_eq!(parse_range("70000"), None);
+    }
+}

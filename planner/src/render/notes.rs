@@ -1,0 +1,94 @@
+//! Notes under a replaced network or volume: which containers a network
+//! replacement disconnects and connects again, with the endpoint settings
+//! they keep, and that a replaced volume loses its data. Both renderings
+//! show them.
+
+use crate::engine_body::EndpointBody;
+use crate::plan::{Action, Plan, ResourceChange, ResourceKind, StepAction};
+
+/// Returns the notes of one change, in the order its steps run.
+pub(super) fn change_notes(plan: &Plan, change: &ResourceChange) -> Vec<String> {
+    match (change.kind, change.action) {
+        (ResourceKind::Network, Action::Replace) => network_notes(plan, &change.name),
+        (ResourceKind::Volume, Action::Replace) => vec![
+            "the data in this volume will be lost: it is removed and created empty".to_string(),
+        ],
+        _ => Vec::new(),
+    }
+}
+
+/// One note per container disconnected from the network: connected again
+/// with its endpoint settings, or left off because the plan removes it.
+fn network_notes(plan: &Plan, network: &str) -> Vec<String> {
+    let mut notes = Vec::new();
+    for step in &plan.steps {
+        let StepAction::DisconnectNetwork {
+            container,
+            network: from,
+        } = &step.action
+        else {
+            continue;
+        };
+        if from != network {
+            continue;
+        }
+        let reconnect = plan.steps.iter().find_map(|step| match &step.action {
+            StepAction::ConnectNetwork {
+                container: to_connect,
+                network: to,
+                endpoint,
+            } if to_connect == container && to == network => Some(endpoint),
+            _ => None,
+        });
+        notes.push(match reconnect {
+            Some(endpoint) => format!(
+                "reconnects {container} without replacing it, with {}",
+                describe_endpoint(endpoint)
+            ),
+            None => format!("disconnects {container}, which this plan removes"),
+        });
+    }
+    notes
+}
+
+/// Lists the settings of an endpoint, such as `aliases p-web-1, web;
+/// ipv4 172.28.0.10`.
+fn describe_endpoint(endpoint: &EndpointBody) -> String {
+    let mut parts = Vec::new();
+    if !endpoint.aliases.is_empty() {
+        parts.push(format!("aliases {}", endpoint.aliases.join(", ")));
+    }
+    if let Some(ipam) = &endpoint.ipam_config {
+        if let Some(ipv4) = &ipam.ipv4_address {
+            parts.push(format!("ipv4 {ipv4}"));
+        }
+        if let Some(ipv6) = &ipam.ipv6_address {
+            parts.push(format!("ipv6 {ipv6}"));
+        }
+        if !ipam.link_local_ips.is_empty() {
+            parts.push(format!("link-local {}", ipam.link_local_ips.join(", ")));
+        }
+    }
+    if let Some(mac) = &endpoint.mac_address {
+        parts.push(format!("mac {mac}"));
+    }
+    if !endpoint.driver_opts.is_empty() {
+        let options: Vec<String> = endpoint
+            .driver_opts
+            .iter()
+            .map(|(key, value)| format!("{key}={value}"))
+            .collect();
+        parts.push(format!("driver options {}", options.join(", ")));
+    }
+    if endpoint.gw_priority != 0 {
+        parts.push(format!("gateway priority {}", endpoint.gw_priority));
+    }
+    if !endpoint.links.is_empty() {
+        parts.push(format!("links {}", endpoint.links.join(", ")));
+    }
+    if parts.is_empty() {
+        "no endpoint settings".to_string()
+    } else {
+        parts.join("; ")
+    }
+}
