@@ -26,7 +26,9 @@ pub struct Snapshot {
     #[serde(default)]
     pub name_holders: BTreeMap<String, NameHolder>,
     /// Host ports published by running containers outside the project,
-    /// sorted, so that a plan can fail before it publishes one again.
+    /// sorted, so that a plan can fail before it publishes one again. They
+    /// are left out of the fingerprint, so that an unrelated container
+    /// does not make a plan stale.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub port_holders: Vec<PortHolder>,
     /// Networks carrying the project label, plus any network whose name the

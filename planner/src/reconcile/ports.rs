@@ -19,7 +19,7 @@ use super::selection::Selection;
 
 /// One host port, or a range to choose from, that a holder needs.
 struct Claim {
-    /// Who needs the port, as an error message names it.
+    /// The holder, as error messages name it.
     holder: String,
     /// Service name, or empty for a container outside the project.
     service: String,
@@ -43,7 +43,7 @@ impl Claim {
         format!("{ip}:{ports}/{}", self.protocol)
     }
 
-    /// Whether both claims bind on one address with the same protocol.
+    /// Returns whether both claims bind one address with one protocol.
     fn shares_address(&self, other: &Claim) -> bool {
         self.protocol == other.protocol && addresses_overlap(&self.host_ip, &other.host_ip)
     }
@@ -80,6 +80,8 @@ pub(crate) fn check_published_ports(
             });
         }
     }
+    // NOTE: running containers of services outside the selection, and
+    // orphans that the plan keeps, publish ports too but are not checked.
     for holder in &snapshot.port_holders {
         let port = u32::from(holder.port);
         claims.push(Claim {
