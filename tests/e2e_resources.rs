@@ -92,13 +92,16 @@ fn network_change_keeps_containers_and_aliases() {
     let web_id = container_id(&project, &web);
     let client_id = container_id(&project, &client);
     let old_network = network_id(&project, &network);
+    // A stopped container is not listed on the network, but its settings
+    // name it: it is reconnected too, then started.
+    assert_success(&project.docker(&["stop", &client]), "docker stop");
 
     project.write("compose.yaml", &network_project("172.30", "two"));
     let planned = plan(&project, &[]);
     assert_eq!(planned.code, CHANGES, "{}", planned.pretty());
     assert_eq!(planned.action(&network), "replace", "{}", planned.pretty());
     assert_eq!(planned.action(&web), "no_op", "{}", planned.pretty());
-    assert_eq!(planned.action(&client), "no_op", "{}", planned.pretty());
+    assert_eq!(planned.action(&client), "start", "{}", planned.pretty());
     let shown = project.berth(&["show", "plan.json"]);
     let shown_text = String::from_utf8_lossy(&shown.stdout);
     assert!(

@@ -287,6 +287,11 @@ impl Planner<'_> {
                 // be attached to it yet.
                 return false;
             };
+            // A network this plan replaces connects every kept container of
+            // its services once it exists, attached now or not.
+            if self.network_replaced(key) {
+                return true;
+            }
             container
                 .networks
                 .values()

@@ -10,6 +10,8 @@
 //! gives it: aliases, addresses, link-local IPs, driver options, gateway
 //! priority, MAC address and links.
 
+use std::collections::BTreeSet;
+
 use crate::container_spec::{ContainerSpec, container_create};
 use crate::engine_body::EndpointBody;
 use crate::labels;
@@ -28,7 +30,7 @@ impl Planner<'_> {
         for network in &diverged {
             let name = network.observed.name.clone();
             let mut remove_after = Vec::new();
-            for container in &network.observed.containers {
+            for container in &self.attached_containers(network) {
                 // A container already removed by this point (around a
                 // replaced volume) needs no disconnection.
                 let removal = format!("container.remove:{container}");
@@ -93,7 +95,18 @@ impl Planner<'_> {
         for network in &diverged {
             let name = &network.observed.name;
             let create = format!("network.create:{name}");
-            for container in &network.observed.containers {
+            // Kept containers of the network's services are connected even
+            // when they are not attached now, as after an interrupted apply
+            // that disconnected them.
+            let mut containers = self.attached_containers(network);
+            for (service_name, service) in &self.selection.services {
+                if !service.networks.contains_key(&network.key) {
+                    continue;
+                }
+                let kept = self.converged.get(service_name).into_iter().flatten();
+                containers.extend(kept.filter(|c| c.id.is_some()).map(|c| c.name.clone()));
+            }
+            for container in &containers {
                 if self
                     .steps
                     .contains(&format!("container.remove:{container}"))
@@ -193,6 +206,27 @@ impl Planner<'_> {
             aliases,
             ..EndpointBody::default()
         })
+    }
+
+    /// Returns the names of the containers attached to a network. The
+    /// engine lists only running containers on a network, so stopped
+    /// containers of the project whose settings name it are added.
+    fn attached_containers(&self, network: &DivergedNetwork) -> BTreeSet<String> {
+        let mut names: BTreeSet<String> = network.observed.containers.iter().cloned().collect();
+        for container in &self.snapshot.containers {
+            if container.networks.contains_key(&network.observed.name) {
+                names.insert(container.name.clone());
+            }
+        }
+        names
+    }
+
+    /// Returns whether this plan replaces the network of model key `key`.
+    pub(crate) fn network_replaced(&self, key: &str) -> bool {
+        self.resource_steps
+            .diverged_networks
+            .iter()
+            .any(|network| network.key == key)
     }
 
     /// Returns the disconnection steps of a container, which a step that

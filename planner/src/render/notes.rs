@@ -3,6 +3,8 @@
 //! they keep, and that a replaced volume loses its data. Both renderings
 //! show them.
 
+use std::collections::BTreeSet;
+
 use crate::engine_body::EndpointBody;
 use crate::plan::{Action, Plan, ResourceChange, ResourceKind, StepAction};
 
@@ -17,36 +19,69 @@ pub(super) fn change_notes(plan: &Plan, change: &ResourceChange) -> Vec<String> 
     }
 }
 
-/// One note per container disconnected from the network: connected again
-/// with its endpoint settings, or left off because the plan removes it.
+/// One note per container that the replacement disconnects or connects,
+/// in step order: connected again with its endpoint settings, connected
+/// although it was not attached, or left off because the plan removes it.
+/// Connections of containers that the plan creates are not notes.
 fn network_notes(plan: &Plan, network: &str) -> Vec<String> {
-    let mut notes = Vec::new();
+    let created: BTreeSet<&str> = plan
+        .steps
+        .iter()
+        .filter_map(|step| match &step.action {
+            StepAction::CreateContainer { name, .. } => Some(name.as_str()),
+            _ => None,
+        })
+        .collect();
+    let mut disconnected: Vec<&str> = Vec::new();
     for step in &plan.steps {
-        let StepAction::DisconnectNetwork {
+        if let StepAction::DisconnectNetwork {
             container,
             network: from,
         } = &step.action
-        else {
-            continue;
-        };
-        if from != network {
-            continue;
+            && from == network
+        {
+            disconnected.push(container);
         }
-        let reconnect = plan.steps.iter().find_map(|step| match &step.action {
+    }
+    let connect = |container: &str| {
+        plan.steps.iter().find_map(|step| match &step.action {
             StepAction::ConnectNetwork {
                 container: to_connect,
                 network: to,
                 endpoint,
             } if to_connect == container && to == network => Some(endpoint),
             _ => None,
-        });
-        notes.push(match reconnect {
+        })
+    };
+    let mut notes = Vec::new();
+    for container in &disconnected {
+        notes.push(match connect(container) {
             Some(endpoint) => format!(
                 "reconnects {container} without replacing it, with {}",
                 describe_endpoint(endpoint)
             ),
             None => format!("disconnects {container}, which this plan removes"),
         });
+    }
+    for step in &plan.steps {
+        let StepAction::ConnectNetwork {
+            container,
+            network: to,
+            endpoint,
+        } = &step.action
+        else {
+            continue;
+        };
+        if to != network
+            || disconnected.contains(&container.as_str())
+            || created.contains(container.as_str())
+        {
+            continue;
+        }
+        notes.push(format!(
+            "connects {container}, which is not attached now, with {}",
+            describe_endpoint(endpoint)
+        ));
     }
     notes
 }
