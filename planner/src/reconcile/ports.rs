@@ -199,6 +199,59 @@ fn addresses_overlap(a: &str, b: &str) -> bool {
 mod tests {
     use super::*;
 
+    fn claim(holder: &str, host_ip: &str, ports: RangeInclusive<u32>, protocol: &str) -> Claim {
+        Claim {
+            holder: holder.to_string(),
+            service: holder.to_string(),
+            count: 1,
+            host_ip: host_ip.to_string(),
+            chosen: ports.start() != ports.end(),
+            ports,
+            protocol: protocol.to_string(),
+        }
+    }
+
+    #[test]
+    fn fixed_port_twice_in_one_service_fails() {
+        let claims = [
+            claim("web ports[0]", "", 8080..=8080, "tcp"),
+            claim("web ports[1]", "0.0.0.0", 8080..=8080, "tcp"),
+        ];
+        let error = check_fixed(&claims).unwrap_err().to_string();
+        assert!(error.contains("web ports[0]"), "{error}");
+        assert!(error.contains("web ports[1]"), "{error}");
+    }
+
+    #[test]
+    fn fixed_port_on_other_protocol_passes() {
+        let claims = [
+            claim("web", "", 8080..=8080, "tcp"),
+            claim("api", "", 8080..=8080, "udp"),
+        ];
+        assert!(check_fixed(&claims).is_ok());
+    }
+
+    #[test]
+    fn range_with_fixed_holder_inside_fails() {
+        let claims = [
+            claim("web", "", 8000..=8001, "tcp"),
+            claim("api", "127.0.0.1", 8000..=8000, "tcp"),
+            claim("admin", "127.0.0.1", 8001..=8001, "tcp"),
+        ];
+        let error = check_chosen(&claims).unwrap_err().to_string();
+        assert!(error.contains("leave 0 free for 1 containers"), "{error}");
+        assert!(error.contains("api, admin"), "{error}");
+    }
+
+    #[test]
+    fn range_with_free_port_passes() {
+        let claims = [
+            claim("web", "", 8000..=8001, "tcp"),
+            claim("api", "127.0.0.1", 8000..=8000, "tcp"),
+        ];
+        assert!(check_chosen(&claims).is_ok());
+    }
+
     #[test]
     fn addresses_overlap_by_family() {
         assert!(addresses_overlap("", "127.0.0.1"));

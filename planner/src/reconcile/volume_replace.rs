@@ -33,6 +33,8 @@ impl Planner<'_> {
         for volume in &diverged {
             let name = volume.body.name.clone();
             let mut remove_after = Vec::new();
+            // NOTE: a container outside the project that mounts the volume
+            // is not observed, so the removal of the volume fails at apply.
             let holders: Vec<_> = self
                 .snapshot
                 .containers
