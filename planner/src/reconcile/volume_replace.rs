@@ -55,9 +55,22 @@ impl Planner<'_> {
                     });
                 }
                 let reference = container_ref(container);
+                // Dependents with `restart: true` stop before the container
+                // they depend on, as for a replacement.
+                let dependents_stopped = self.stop_restart_dependents(service);
                 let mut after = Vec::new();
-                if container.state != "exited" && container.state != "created" {
-                    after.push(self.stop_once(&reference));
+                let stop = format!("container.stop:{}", container.name);
+                if self.steps.contains(&stop) {
+                    after.push(stop);
+                } else if container.state != "exited" && container.state != "created" {
+                    after.push(self.steps.create_phase(
+                        stop,
+                        dependents_stopped,
+                        StepAction::StopContainer {
+                            container: reference.clone(),
+                            timeout_seconds: None,
+                        },
+                    ));
                 }
                 let removal = format!("container.remove:{}", container.name);
                 if !self.steps.contains(&removal) {
