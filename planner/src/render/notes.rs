@@ -127,3 +127,49 @@ fn describe_endpoint(endpoint: &EndpointBody) -> String {
         parts.join("; ")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::sample_plans::network_replacement;
+    use super::super::{RenderOptions, render_markdown, render_text};
+    use super::*;
+
+    #[test]
+    fn network_notes_name_each_container() {
+        let plan = network_replacement();
+        let notes = change_notes(&plan, &plan.changes[0]);
+        assert_eq!(
+            notes,
+            [
+                "disconnects shop-old-1, which this plan removes",
+                "reconnects shop-web-1 without replacing it, with aliases shop-web-1, web, www; ipv4 172.28.0.10",
+            ]
+        );
+    }
+
+    #[test]
+    fn network_notes_in_both_renderings() {
+        let plan = network_replacement();
+        let options = RenderOptions::default();
+        let text = render_text(&plan, &options);
+        assert!(
+            text.contains("\n      reconnects shop-web-1 without replacing it"),
+            "{text}"
+        );
+        let markdown = render_markdown(&plan, &options);
+        assert!(
+            markdown.contains("### `network.back` (`shop_back`)"),
+            "{markdown}"
+        );
+        assert!(
+            markdown.contains("- reconnects shop-web-1 without replacing it"),
+            "{markdown}"
+        );
+    }
+
+    #[test]
+    fn container_changes_have_no_notes() {
+        let plan = network_replacement();
+        assert!(change_notes(&plan, &plan.changes[1]).is_empty());
+    }
+}
