@@ -222,6 +222,31 @@ fn volume_change_needs_consent() {
     assert_converged(&project);
 }
 
+/// Compose brings the volume up, berth replaces it with consent, and
+/// Compose then neither asks about the volume again nor recreates `db`.
+#[test]
+fn volume_replaced_by_berth_is_adopted_by_compose() {
+    let engine = require_engine!();
+    let project = TestProject::new(&engine);
+    project.write("compose.yaml", &volume_project("gold"));
+    assert_success(&project.compose(&["up", "-d"]), "docker compose up");
+
+    project.write("compose.yaml", &volume_project("silver"));
+    let replaced = plan(&project, &["--allow-volume-replace"]);
+    assert_eq!(replaced.code, CHANGES, "{}", replaced.pretty());
+    apply(&project, &replaced);
+    let db = container_name(&project, "db", 1);
+    let db_id = container_id(&project, &db);
+
+    let up = project.compose(&["up", "-d"]);
+    assert_success(&up, "docker compose up after berth");
+    let events = stderr_text(&up);
+    assert!(!events.contains("data will be lost"), "compose asked:\n{events}");
+    assert!(!events.contains("Recreate"), "compose recreated:\n{events}");
+    assert_eq!(container_id(&project, &db), db_id);
+    assert_converged(&project);
+}
+
 #[test]
 fn port_held_outside_fails_plan() {
     let engine = require_engine!();
