@@ -3,12 +3,13 @@
 //!
 //! Docker Compose 2.40.3 stops the attached containers, removes and creates
 //! the network, and connects the containers again with no endpoint
-//! settings, so they lose their aliases and static addresses on it. berth
-//! disconnects every attached container (running ones stay running),
-//! removes the network, creates it with its new config, and connects each
-//! container that the plan keeps with the endpoint its service's model
-//! gives it: aliases, addresses, link-local IPs, driver options, gateway
-//! priority, MAC address and links.
+//! settings, so they lose their aliases and static addresses on it.
+//!
+//! berth disconnects every attached container, and running ones keep
+//! running. It removes the network and creates it with its new config.
+//! Then it connects each container that the plan keeps with the endpoint
+//! its service's model gives it: aliases, addresses, link-local IPs, driver
+//! options, gateway priority, MAC address and links.
 
 use std::collections::BTreeSet;
 

@@ -1,9 +1,9 @@
 //! Replacing a volume whose config hash changed, with
-//! `--allow-volume-replace`. As Docker Compose 2.40.3 does after its prompt
-//! is answered yes: every container that mounts the volume is stopped and
-//! removed, the volume is removed and created again, and the services of
-//! those containers create them fresh, numbered from 1, without carrying
-//! their anonymous volumes over. The volume's data is lost.
+//! `--allow-volume-replace`, as Docker Compose 2.40.3 does after its prompt
+//! is answered yes. Every container that mounts the volume is stopped and
+//! removed, and the volume is removed and created again. The services of
+//! those containers then create them fresh, numbered from 1, without their
+//! anonymous volumes. The volume's data is lost.
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -19,10 +19,10 @@ pub(super) fn change_notes(plan: &Plan, change: &ResourceChange) -> Vec<String> 
     }
 }
 
-/// One note per container that the replacement disconnects or connects,
-/// in step order: connected again with its endpoint settings, connected
-/// although it was not attached, or left off because the plan removes it.
-/// Connections of containers that the plan creates are not notes.
+/// Builds one note per container that the replacement disconnects or
+/// connects: connected again with its endpoint settings, connected although
+/// it was not attached, or left off because the plan removes it.
+/// Connections of containers that the plan creates get no note.
 fn network_notes(plan: &Plan, network: &str) -> Vec<String> {
     let created: BTreeSet<&str> = plan
         .steps
