@@ -298,8 +298,8 @@ fn compare_service_hashes(
 /// Returns whether berth rejected the plan for a host port published twice
 /// where the recorded `docker compose up` failed to bind that port.
 fn rejects_port_compose_fails_to_bind(live: &Live, plan: &Output) -> bool {
-    let recorded = std::fs::read_to_string(live.project.dir().join("up-error.txt"))
-        .unwrap_or_default();
+    let recorded =
+        std::fs::read_to_string(live.project.dir().join("up-error.txt")).unwrap_or_default();
     let error = String::from_utf8_lossy(&plan.stderr);
     recorded.contains("port is already allocated") && error.contains("is published by both")
 }

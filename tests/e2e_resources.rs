@@ -241,7 +241,10 @@ fn volume_replaced_by_berth_is_adopted_by_compose() {
     let up = project.compose(&["up", "-d"]);
     assert_success(&up, "docker compose up after berth");
     let events = stderr_text(&up);
-    assert!(!events.contains("data will be lost"), "compose asked:\n{events}");
+    assert!(
+        !events.contains("data will be lost"),
+        "compose asked:\n{events}"
+    );
     assert!(!events.contains("Recreate"), "compose recreated:\n{events}");
     assert_eq!(container_id(&project, &db), db_id);
     assert_converged(&project);

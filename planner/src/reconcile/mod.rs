@@ -97,7 +97,12 @@ pub fn plan(
         service_create_steps: BTreeMap::new(),
         volume_removals: BTreeMap::new(),
     };
-    ports::check_published_ports(project, &planner.selection, snapshot)?;
+    ports::check_published_ports(
+        project,
+        &planner.selection,
+        snapshot,
+        options.remove_orphans,
+    )?;
     planner.resource_steps = resources::plan_resources(
         project,
         &planner.selection.services,

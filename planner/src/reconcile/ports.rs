@@ -3,14 +3,16 @@
 //! when it starts that container, after the plan has changed other things.
 //! So the plan fails first, naming both holders and the port.
 //!
-//! Holders are the selected services, each counted once per replica, and
-//! running containers outside the project that the snapshot lists. A
+//! Holders are the selected services, each counted once per replica, the
+//! project's running containers that the plan leaves alone, and running
+//! containers outside the project that the snapshot lists. A
 //! published range with a single target (`8000-8010:80`) lets the engine
 //! choose a free port in the range, so it conflicts only when the range has
 //! fewer free ports than containers that need one.
 
 use std::ops::RangeInclusive;
 
+use crate::labels;
 use crate::model::Project;
 use crate::snapshot::Snapshot;
 
@@ -55,6 +57,7 @@ pub(crate) fn check_published_ports(
     project: &Project,
     selection: &Selection,
     snapshot: &Snapshot,
+    remove_orphans: bool,
 ) -> Result<(), PlanError> {
     let mut claims = Vec::new();
     for (name, service) in &selection.services {
@@ -80,8 +83,11 @@ pub(crate) fn check_published_ports(
             });
         }
     }
-    // NOTE: running containers of services outside the selection, and
-    // orphans that the plan keeps, publish ports too but are not checked.
+    claims.extend(untouched_project_claims(
+        selection,
+        snapshot,
+        remove_orphans,
+    ));
     for holder in &snapshot.port_holders {
         let port = u32::from(holder.port);
         claims.push(Claim {
@@ -99,6 +105,66 @@ pub(crate) fn check_published_ports(
     }
     check_fixed(&claims)?;
     check_chosen(&claims)
+}
+
+/// Returns the ports of the project's running containers that the plan
+/// leaves alone: those of services outside the selection, running one-off
+/// containers, and orphans unless `--remove-orphans` removes them.
+fn untouched_project_claims(
+    selection: &Selection,
+    snapshot: &Snapshot,
+    remove_orphans: bool,
+) -> Vec<Claim> {
+    let mut claims = Vec::new();
+    for container in &snapshot.containers {
+        let running = matches!(
+            container.state.as_str(),
+            "running" | "restarting" | "paused"
+        );
+        let service = container.label(labels::SERVICE);
+        let one_off = container.label(labels::ONEOFF) == "True";
+        let selected = selection.services.contains_key(service);
+        let orphan = !selection.known.contains(service);
+        if !running || (selected && !one_off) || (orphan && !one_off && remove_orphans) {
+            continue;
+        }
+        let name = &container.name;
+        let holder = if one_off {
+            format!("running one-off container `{name}`")
+        } else if orphan {
+            format!("orphan container `{name}`, which --remove-orphans removes")
+        } else {
+            format!("running container `{name}` of service `{service}`, outside this plan")
+        };
+        for binding in &container.config.ports {
+            let Some((host_ip, ports, protocol)) = parse_binding(binding) else {
+                continue;
+            };
+            claims.push(Claim {
+                holder: holder.clone(),
+                service: service.to_string(),
+                count: 1,
+                host_ip,
+                chosen: false,
+                ports,
+                protocol,
+            });
+        }
+    }
+    claims
+}
+
+/// Parses an observed binding, `[ip:]host:container/protocol`, into its
+/// address, host port and protocol. An IPv6 address is not bracketed, so
+/// the string is split from the right. `None` for an ephemeral host port.
+fn parse_binding(binding: &str) -> Option<(String, RangeInclusive<u32>, String)> {
+    let (rest, target) = binding.rsplit_once(':')?;
+    let protocol = target
+        .split_once('/')
+        .map_or("tcp", |(_, protocol)| protocol);
+    let (host_ip, host_port) = rest.rsplit_once(':').unwrap_or(("", rest));
+    let port: u32 = host_port.parse().ok().filter(|port| *port > 0)?;
+    Some((host_ip.to_string(), port..=port, protocol.to_string()))
 }
 
 /// Checks claims on one fixed port: no two may share an address, and a
@@ -261,6 +327,23 @@ mod tests {
         assert!(!addresses_overlap("0.0.0.0", "::"));
         assert!(!addresses_overlap("127.0.0.1", "127.0.0.2"));
         assert!(!addresses_overlap("::", "127.0.0.1"));
+    }
+
+    #[test]
+    fn parse_binding_reads_address_port_and_protocol() {
+        assert_eq!(
+            parse_binding("127.0.0.1:8080:80/tcp"),
+            Some(("127.0.0.1".to_string(), 8080..=8080, "tcp".to_string()))
+        );
+        assert_eq!(
+            parse_binding("::1:9000:90/udp"),
+            Some(("::1".to_string(), 9000..=9000, "udp".to_string()))
+        );
+        assert_eq!(
+            parse_binding("8080:80/tcp"),
+            Some((String::new(), 8080..=8080, "tcp".to_string()))
+        );
+        assert_eq!(parse_binding(":80/tcp"), None);
     }
 
     #[test]
