@@ -75,6 +75,8 @@ struct FixtureOptions {
     #[serde(default)]
     volumes: bool,
     #[serde(default)]
+    allow_volume_replace: bool,
+    #[serde(default)]
     destroy: bool,
     /// `--rmi` of a teardown plan: `local` or `all`.
     #[serde(default)]
@@ -181,6 +183,7 @@ fn run_fixture(dir: &Path) -> Result<(String, String), String> {
         wait: o.wait,
         volumes: o.volumes,
         remove_images: o.rmi,
+        allow_volume_replace: o.allow_volume_replace,
     };
     // The version is fixed so that releases do not churn every fixture.
     let plan = if destroy {

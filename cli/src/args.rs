@@ -129,6 +129,12 @@ pub struct PlanArgs {
     #[arg(long)]
     pub wait: bool,
 
+    /// Replace a volume whose configuration changed, with the containers
+    /// that mount it. The volume's data is lost; without this option the
+    /// volume is kept as it is, with a warning.
+    #[arg(long)]
+    pub allow_volume_replace: bool,
+
     /// Plan the teardown of the project, as `docker compose down` does.
     #[arg(long)]
     pub destroy: bool,

@@ -1,13 +1,14 @@
 //! Observing a project: the engine's containers, networks, volumes and
-//! images as a [`Snapshot`]. Only label filters and lookups by exact name
-//! are used, as Docker Compose does, and everything is sorted so that the
-//! same engine state always gives the same bytes.
+//! images as a [`Snapshot`]. Label filters and lookups by exact name are
+//! used, as Docker Compose does, plus one listing of every running
+//! container for the host ports it publishes. Everything is sorted so that
+//! the same engine state always gives the same bytes.
 
 use std::collections::BTreeMap;
 
 use berth_planner::snapshot::{
     EngineInfo, NameHolder, ObserveScope, ObservedImage, ObservedNetwork, ObservedVolume,
-    SNAPSHOT_FORMAT_VERSION, Snapshot,
+    PortHolder, SNAPSHOT_FORMAT_VERSION, Snapshot,
 };
 use bollard::Docker;
 use bollard::query_parameters::{
@@ -43,6 +44,7 @@ pub async fn observe(docker: &Docker, request: &ObserveRequest) -> Result<Snapsh
     let engine = engine_info(docker).await?;
     let containers = observe_containers(docker, &request.project).await?;
     let name_holders = observe_name_holders(docker, request).await?;
+    let port_holders = observe_port_holders(docker, &request.project).await?;
     let networks = observe_networks(docker, request).await?;
     let volumes = observe_volumes(docker, request).await?;
     let images = observe_images(docker, &request.scope.images).await?;
@@ -52,6 +54,7 @@ pub async fn observe(docker: &Docker, request: &ObserveRequest) -> Result<Snapsh
         engine,
         containers,
         name_holders,
+        port_holders,
         networks,
         volumes,
         images,
@@ -118,6 +121,48 @@ async fn observe_containers(
     }
     containers.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)));
     Ok(containers)
+}
+
+/// Lists the host ports that running containers outside the project
+/// publish: one listing call, since the summaries carry the ports.
+async fn observe_port_holders(
+    docker: &Docker,
+    project: &str,
+) -> Result<Vec<PortHolder>, ExecutorError> {
+    let listed = docker
+        .list_containers(None::<ListContainersOptions>)
+        .await
+        .map_err(|error| ExecutorError::engine("list the running containers", &error))?;
+    let mut holders = Vec::new();
+    for summary in listed {
+        let labels = summary.labels.unwrap_or_default();
+        if labels.get(PROJECT_LABEL).map(String::as_str) == Some(project) {
+            continue;
+        }
+        let name = summary
+            .names
+            .unwrap_or_default()
+            .first()
+            .map(|name| name.trim_start_matches('/').to_owned())
+            .or(summary.id)
+            .unwrap_or_default();
+        for port in summary.ports.unwrap_or_default() {
+            let Some(public_port) = port.public_port else {
+                continue;
+            };
+            holders.push(PortHolder {
+                container: name.clone(),
+                host_ip: port.ip.unwrap_or_default(),
+                port: public_port,
+                protocol: port
+                    .typ
+                    .map_or_else(|| "tcp".to_owned(), |typ| typ.to_string()),
+            });
+        }
+    }
+    holders.sort();
+    holders.dedup();
+    Ok(holders)
 }
 
 async fn observe_name_holders(

@@ -93,6 +93,11 @@ pub struct PlanOptions {
     /// (`docker compose down --rmi`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remove_images: Option<ImageRemoval>,
+    /// Replace a volume whose config changed, and the containers that mount
+    /// it, losing the volume's data. Without it such a volume is kept.
+    /// Left out of the file when false, so older plans read the same.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_volume_replace: bool,
 }
 
 /// Which images a teardown removes, as `docker compose down --rmi` picks
@@ -174,6 +179,10 @@ pub enum Reason {
     /// with (`network_mode`, `ipc` or `pid` set to `service:NAME`, or
     /// `volumes_from`) gets a new container, so this one must follow it.
     ReferenceReplaced,
+    /// A named volume the container mounts is removed and created again
+    /// (`--allow-volume-replace`), so the container is removed before it
+    /// and created fresh after it.
+    VolumeReplaced,
     /// The container belongs to no service of the model.
     Orphan,
     /// A one-off container (`docker compose run`) that has exited. Nothing

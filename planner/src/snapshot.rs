@@ -25,6 +25,12 @@ pub struct Snapshot {
     /// keyed by that name, so that a plan can fail before acting.
     #[serde(default)]
     pub name_holders: BTreeMap<String, NameHolder>,
+    /// Host ports published by running containers outside the project,
+    /// sorted, so that a plan can fail before it publishes one again. They
+    /// are left out of the fingerprint, so that an unrelated container
+    /// does not make a plan stale.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub port_holders: Vec<PortHolder>,
     /// Networks carrying the project label, plus any network whose name the
     /// model declares, keyed by engine name.
     pub networks: BTreeMap<String, ObservedNetwork>,
@@ -164,6 +170,21 @@ pub struct NameHolder {
     /// The holder's `com.docker.compose.project` label, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub project: Option<String>,
+}
+
+/// A host port that a running container outside the project publishes.
+#[derive(
+    Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(deny_unknown_fields)]
+pub struct PortHolder {
+    /// Name of the container.
+    pub container: String,
+    /// Host address, such as `0.0.0.0`, `::` or `127.0.0.1`.
+    pub host_ip: String,
+    pub port: u16,
+    /// `tcp`, `udp` or `sctp`.
+    pub protocol: String,
 }
 
 /// A network as the engine reports it.

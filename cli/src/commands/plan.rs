@@ -88,5 +88,6 @@ fn options(args: &PlanArgs) -> anyhow::Result<PlanOptions> {
             RmiArg::Local => ImageRemoval::Local,
             RmiArg::All => ImageRemoval::All,
         }),
+        allow_volume_replace: args.allow_volume_replace,
     })
 }

@@ -73,6 +73,15 @@ impl Planner<'_> {
             .iter()
             .filter(|c| c.label(labels::SERVICE) == name && c.label(labels::ONEOFF) != "True")
             .collect();
+        // Containers removed around a replaced volume are gone: the
+        // service creates them again, numbered from 1.
+        let volume_removals = self.volume_removals.remove(name);
+        let mut dependents_stopped = Vec::new();
+        if let Some(removals) = &volume_removals {
+            observed.retain(|c| !removals.ids.contains(&c.id));
+            dependents_stopped = self.stop_restart_dependents(name);
+            self.replaced.insert(name.to_string());
+        }
         let next_number = observed
             .iter()
             .filter_map(|c| number_of(c))
@@ -179,6 +188,7 @@ impl Planner<'_> {
             }
         }
         let missing = keep.saturating_sub(finals.len());
+        let mut created_numbers = BTreeSet::new();
         for offset in 0..missing {
             let number = next_number + u32::try_from(offset).unwrap_or(u32::MAX - next_number);
             let final_name = container_name(&self.project.name, name, service, number);
@@ -189,13 +199,14 @@ impl Planner<'_> {
                 &resolved,
                 expected_image.as_deref(),
                 None,
+                dependents_stopped.clone(),
             )?;
             let reason = if observed.is_empty() {
                 Reason::Missing
             } else {
                 Reason::ScaleUp
             };
-            self.changes.push(ResourceChange {
+            let mut change = ResourceChange {
                 address: format!("service.{name}[{number}]"),
                 kind: ResourceKind::Container,
                 name: final_name.clone(),
@@ -204,13 +215,25 @@ impl Planner<'_> {
                 reasons: vec![reason],
                 diffs: Vec::new(),
                 caused_by: Vec::new(),
-            });
+            };
+            if let Some(removals) = &volume_removals
+                && removals.numbers.contains_key(&number)
+            {
+                change.action = Action::Replace;
+                change.reasons = vec![Reason::VolumeReplaced];
+                change.caused_by = removals.volumes.iter().cloned().collect();
+            }
+            self.changes.push(change);
+            created_numbers.insert(number);
             finals.push(FinalContainer {
                 name: final_name,
                 id: None,
                 needs_start: true,
                 needs_unpause: false,
             });
+        }
+        if let Some(removals) = &volume_removals {
+            self.record_volume_removals(name, removals, &created_numbers);
         }
         self.converged.insert(name.to_string(), finals);
         Ok(())
@@ -283,6 +306,11 @@ impl Planner<'_> {
                 // be attached to it yet.
                 return false;
             };
+            // A network this plan replaces connects every kept container of
+            // its services once it exists, attached now or not.
+            if self.network_replaced(key) {
+                return true;
+            }
             container
                 .networks
                 .values()
@@ -365,6 +393,7 @@ impl Planner<'_> {
         if container.state != "exited" && container.state != "created" {
             after.push(self.stop_once(&reference));
         }
+        after.extend(self.disconnects_of(&container.name));
         self.steps.create_phase(
             format!("container.remove:{}", container.name),
             after,

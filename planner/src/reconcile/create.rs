@@ -13,6 +13,7 @@ use super::references::ResolvedService;
 use super::{PlanError, Planner};
 
 impl Planner<'_> {
+    #[expect(clippy::too_many_arguments, reason = "one call site")]
     pub(crate) fn plan_create(
         &mut self,
         name: &str,
@@ -21,6 +22,7 @@ impl Planner<'_> {
         resolved: &ResolvedService,
         expected_image: Option<&str>,
         replace: Option<&str>,
+        after: Vec<String>,
     ) -> Result<String, PlanError> {
         let (id, _) = self.create_container_step(
             name,
@@ -31,7 +33,7 @@ impl Planner<'_> {
             expected_image,
             &[],
             replace,
-            Vec::new(),
+            after,
         )?;
         Ok(id)
     }
@@ -138,7 +140,7 @@ impl Planner<'_> {
         Ok((id, body))
     }
 
-    fn link_targets(&self, service: &Service) -> BTreeMap<String, Vec<String>> {
+    pub(crate) fn link_targets(&self, service: &Service) -> BTreeMap<String, Vec<String>> {
         let mut targets = BTreeMap::new();
         for link in &service.links {
             let target = link.split(':').next().unwrap_or(link);

@@ -93,6 +93,41 @@ pub enum PlanError {
     )]
     Ipv4OffNeedsNewerEngine { network: String, api: String },
 
+    #[error(
+        "volume `{volume}` must be replaced, but container `{container}` mounts it and is not a container of the services being planned (remove that container, or plan every service that mounts the volume)"
+    )]
+    VolumeInUse { volume: String, container: String },
+
+    #[error(
+        "host port {binding} is published by both {first} and {second} (give one of them another host port, or stop the other holder)"
+    )]
+    PortConflict {
+        binding: String,
+        first: String,
+        second: String,
+    },
+
+    #[error(
+        "host port {binding} is fixed, but service `{service}` asks for {count} containers and only one can publish it (publish a range such as 8000-8009, or scale the service to 1)"
+    )]
+    PortReplicas {
+        binding: String,
+        service: String,
+        count: u64,
+    },
+
+    #[error(
+        "host ports {binding} of {holder} leave {free} free for {needed} containers{others} (widen the range, or scale down)"
+    )]
+    PortRangeExhausted {
+        binding: String,
+        holder: String,
+        needed: u64,
+        free: u64,
+        /// Empty, or `; also published by ...` naming the other holders.
+        others: String,
+    },
+
     #[error("cannot build the container of service `{service}`: {message}")]
     ContainerSpec { service: String, message: String },
 }

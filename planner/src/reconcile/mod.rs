@@ -12,7 +12,9 @@ mod diff;
 mod error;
 mod graph;
 mod images;
+mod network_replace;
 mod orphans;
+mod ports;
 mod references;
 mod replace;
 mod resources;
@@ -21,6 +23,7 @@ mod start;
 mod steps;
 #[cfg(test)]
 mod tests;
+mod volume_replace;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -39,6 +42,7 @@ use containers::FinalContainer;
 use resources::ResourceSteps;
 use selection::Selection;
 use steps::StepList;
+use volume_replace::VolumeRemovals;
 
 /// Working state of one planning run.
 pub(crate) struct Planner<'a> {
@@ -61,6 +65,8 @@ pub(crate) struct Planner<'a> {
     restarted: BTreeMap<String, BTreeSet<String>>,
     /// Last create-phase step of each service's containers.
     service_create_steps: BTreeMap<String, Vec<String>>,
+    /// Containers removed around replaced volumes, by service.
+    volume_removals: BTreeMap<String, VolumeRemovals>,
 }
 
 /// Plans the convergence of `project` from the state in `snapshot`.
@@ -91,20 +97,31 @@ pub fn plan(
         replaced: BTreeSet::new(),
         restarted: BTreeMap::new(),
         service_create_steps: BTreeMap::new(),
+        volume_removals: BTreeMap::new(),
     };
+    ports::check_published_ports(
+        project,
+        &planner.selection,
+        snapshot,
+        options.remove_orphans,
+    )?;
     planner.resource_steps = resources::plan_resources(
         project,
         &planner.selection.services,
+        options,
         snapshot,
         &mut planner.steps,
         &mut planner.changes,
         &mut planner.warnings,
     )?;
+    planner.plan_volume_replacements()?;
+    planner.plan_network_replacements();
     planner.plan_orphans();
     let order = graph::dependency_order(&planner.selection.services);
     for name in &order {
         planner.plan_service(name)?;
     }
+    planner.plan_reconnects()?;
     for name in &order {
         planner.plan_start(name)?;
     }

@@ -51,6 +51,7 @@ impl Planner<'_> {
             if container.state != "exited" && container.state != "created" {
                 after.push(self.stop_once(&reference));
             }
+            after.extend(self.disconnects_of(&container.name));
             let id = self.steps.create_phase(
                 format!("container.remove:{}", container.name),
                 after,

@@ -28,23 +28,7 @@ impl Planner<'_> {
         expected_image: Option<&str>,
         reasons: Vec<Reason>,
     ) -> Result<(), PlanError> {
-        // Dependents with `restart: true` stop before the replacement and
-        // start again once it satisfies their condition.
-        let mut dependents_stopped = Vec::new();
-        let dependents: Vec<String> =
-            super::graph::restart_dependents(&self.selection.services, name)
-                .into_iter()
-                .map(str::to_string)
-                .collect();
-        for dependent in &dependents {
-            for container in self.running_containers_of(dependent) {
-                dependents_stopped.push(self.stop_once(&container));
-                self.restarted
-                    .entry(container.name.clone())
-                    .or_default()
-                    .insert(name.to_string());
-            }
-        }
+        let dependents_stopped = self.stop_restart_dependents(name);
         let temporary = format!("{}_{}", &old.id[..old.id.len().min(12)], final_name);
         let inherited = if self.options.renew_anon_volumes {
             Vec::new()
@@ -141,6 +125,29 @@ impl Planner<'_> {
         });
         self.replaced.insert(name.to_string());
         Ok(())
+    }
+
+    /// Stops the running containers of the services that depend on `name`
+    /// with `restart: true`, and returns the stop steps. They stop before
+    /// `name` gets a new container and start again once it satisfies their
+    /// condition.
+    pub(crate) fn stop_restart_dependents(&mut self, name: &str) -> Vec<String> {
+        let mut dependents_stopped = Vec::new();
+        let dependents: Vec<String> =
+            super::graph::restart_dependents(&self.selection.services, name)
+                .into_iter()
+                .map(str::to_string)
+                .collect();
+        for dependent in &dependents {
+            for container in self.running_containers_of(dependent) {
+                dependents_stopped.push(self.stop_once(&container));
+                self.restarted
+                    .entry(container.name.clone())
+                    .or_default()
+                    .insert(name.to_string());
+            }
+        }
+        dependents_stopped
     }
 
     /// Anonymous volumes of the old container that the replacement mounts

@@ -8,8 +8,8 @@ use crate::engine_body::{IpamPoolBody, NetworkBody, NetworkIpamBody, VolumeBody}
 use crate::hash::{network_config_hash, volume_config_hash};
 use crate::labels;
 use crate::model::{Network, Project, Service, Volume};
-use crate::plan::{Action, Reason, ResourceChange, ResourceKind, StepAction, Warning};
-use crate::snapshot::Snapshot;
+use crate::plan::{Action, PlanOptions, Reason, ResourceChange, ResourceKind, StepAction, Warning};
+use crate::snapshot::{ObservedNetwork, Snapshot};
 
 use super::PlanError;
 use super::steps::StepList;
@@ -20,6 +20,27 @@ use super::steps::StepList;
 pub(crate) struct ResourceSteps {
     pub networks: BTreeMap<String, String>,
     pub volumes: BTreeMap<String, String>,
+    /// Networks whose config hash changed; their replacement is planned
+    /// once it is known which containers stay.
+    pub diverged_networks: Vec<DivergedNetwork>,
+    /// Volumes whose config hash changed, with `--allow-volume-replace`.
+    pub diverged_volumes: Vec<DivergedVolume>,
+    /// Network disconnections of each container, by container name. A
+    /// step that removes the container comes after them.
+    pub disconnects: BTreeMap<String, Vec<String>>,
+}
+
+/// A network to remove and create again, with the body to create it with.
+pub(crate) struct DivergedNetwork {
+    pub key: String,
+    pub observed: ObservedNetwork,
+    pub body: NetworkBody,
+}
+
+/// A volume to remove and create again, with the body to create it with.
+pub(crate) struct DivergedVolume {
+    pub key: String,
+    pub body: VolumeBody,
 }
 
 /// Network and volume keys that the selected services use.
@@ -65,6 +86,7 @@ fn enable_ipv4(
 pub(crate) fn plan_resources(
     project: &Project,
     services: &BTreeMap<String, Service>,
+    options: &PlanOptions,
     snapshot: &Snapshot,
     steps: &mut StepList,
     changes: &mut Vec<ResourceChange>,
@@ -82,8 +104,16 @@ pub(crate) fn plan_resources(
                 key,
             });
         }
-        if let Some(id) = plan_network(project, &key, network, snapshot, steps, changes, warnings)?
-        {
+        if let Some(id) = plan_network(
+            project,
+            &key,
+            network,
+            snapshot,
+            steps,
+            changes,
+            warnings,
+            &mut created,
+        )? {
             created.networks.insert(key, id);
         }
     }
@@ -97,13 +127,27 @@ pub(crate) fn plan_resources(
                 key,
             });
         }
-        if let Some(id) = plan_volume(project, &key, volume, snapshot, steps, changes, warnings)? {
+        let allow_replace = options.allow_volume_replace;
+        if let Some(id) = plan_volume(
+            project,
+            &key,
+            volume,
+            snapshot,
+            steps,
+            changes,
+            warnings,
+            allow_replace.then_some(&mut created),
+        )? {
             created.volumes.insert(key, id);
         }
     }
     Ok(created)
 }
 
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one call site; the planner's state is passed piecewise"
+)]
 fn plan_network(
     project: &Project,
     key: &str,
@@ -112,6 +156,7 @@ fn plan_network(
     steps: &mut StepList,
     changes: &mut Vec<ResourceChange>,
     warnings: &mut Vec<Warning>,
+    created: &mut ResourceSteps,
 ) -> Result<Option<String>, PlanError> {
     let observed = snapshot.networks.get(&network.name);
     if network.external {
@@ -142,50 +187,15 @@ fn plan_network(
         }
         let hash = label(labels::CONFIG_HASH);
         if !hash.is_empty() && hash != network_config_hash(network) {
-            // TODO: replace the network and reconnect its containers with
-            // their aliases; until then a changed network is kept.
-            warnings.push(Warning {
-                code: "network_config_changed".into(),
-                message: format!(
-                    "network {} differs from networks.{key} in the compose files; berth keeps the existing network",
-                    network.name
-                ),
+            created.diverged_networks.push(DivergedNetwork {
+                key: key.to_string(),
+                observed: observed.clone(),
+                body: network_body(project, key, network, snapshot)?,
             });
         }
         return Ok(None);
     }
-    let mut labels = network.labels.clone();
-    labels.insert(labels::CONFIG_HASH.into(), network_config_hash(network));
-    labels.insert(labels::NETWORK.into(), key.into());
-    labels.insert(labels::PROJECT.into(), project.name.clone());
-    labels.insert(labels::VERSION.into(), labels::COMPOSE_VERSION.into());
-    let ipam = (network.ipam.driver.is_some() || !network.ipam.config.is_empty()).then(|| {
-        NetworkIpamBody {
-            driver: network.ipam.driver.clone(),
-            config: network
-                .ipam
-                .config
-                .iter()
-                .map(|pool| IpamPoolBody {
-                    subnet: pool.subnet.clone(),
-                    ip_range: pool.ip_range.clone(),
-                    gateway: pool.gateway.clone(),
-                    aux_address: pool.aux_addresses.clone(),
-                })
-                .collect(),
-        }
-    });
-    let body = NetworkBody {
-        name: network.name.clone(),
-        driver: network.driver.clone(),
-        internal: network.internal,
-        attachable: network.attachable,
-        enable_ipv4: enable_ipv4(key, network, snapshot)?,
-        enable_ipv6: network.enable_ipv6,
-        ipam,
-        options: network.driver_opts.clone(),
-        labels,
-    };
+    let body = network_body(project, key, network, snapshot)?;
     let id = steps.create_phase(
         format!("network.create:{}", network.name),
         Vec::new(),
@@ -207,6 +217,12 @@ fn plan_network(
     Ok(Some(id))
 }
 
+/// Plans one volume. `replace` is given with `--allow-volume-replace`: a
+/// volume whose config changed is recorded there instead of kept.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one call site; the planner's state is passed piecewise"
+)]
 fn plan_volume(
     project: &Project,
     key: &str,
@@ -215,6 +231,7 @@ fn plan_volume(
     steps: &mut StepList,
     changes: &mut Vec<ResourceChange>,
     warnings: &mut Vec<Warning>,
+    replace: Option<&mut ResourceSteps>,
 ) -> Result<Option<String>, PlanError> {
     let observed = snapshot.volumes.get(&volume.name);
     if volume.external {
@@ -237,29 +254,25 @@ fn plan_volume(
         );
         let hash = label(labels::CONFIG_HASH);
         if !hash.is_empty() && hash != volume_config_hash(volume) {
-            // NOTE: replacing a volume loses its data, so berth keeps it
-            // until an explicit option asks for the replacement.
-            warnings.push(Warning {
-                code: "volume_config_changed".into(),
-                message: format!(
-                    "volume {} differs from volumes.{key} in the compose files; berth keeps it and its data",
-                    volume.name
-                ),
-            });
+            // Replacing a volume loses its data, so berth keeps it unless
+            // the plan is made with `--allow-volume-replace`.
+            match replace {
+                Some(replace) => replace.diverged_volumes.push(DivergedVolume {
+                    key: key.to_string(),
+                    body: volume_body(project, key, volume),
+                }),
+                None => warnings.push(Warning {
+                    code: "volume_config_changed".into(),
+                    message: format!(
+                        "volume {} differs from volumes.{key} in the compose files; berth keeps it and its data (plan with --allow-volume-replace to replace it, losing its data)",
+                        volume.name
+                    ),
+                }),
+            }
         }
         return Ok(None);
     }
-    let mut labels = volume.labels.clone();
-    labels.insert(labels::CONFIG_HASH.into(), volume_config_hash(volume));
-    labels.insert(labels::PROJECT.into(), project.name.clone());
-    labels.insert(labels::VERSION.into(), labels::COMPOSE_VERSION.into());
-    labels.insert(labels::VOLUME.into(), key.into());
-    let body = VolumeBody {
-        name: volume.name.clone(),
-        driver: volume.driver.clone(),
-        driver_opts: volume.driver_opts.clone(),
-        labels,
-    };
+    let body = volume_body(project, key, volume);
     let id = steps.create_phase(
         format!("volume.create:{}", volume.name),
         Vec::new(),
@@ -279,6 +292,64 @@ fn plan_volume(
         caused_by: Vec::new(),
     });
     Ok(Some(id))
+}
+
+/// Builds the create body of a network: its settings, its labels and the
+/// labels Compose adds, config hash included.
+pub(crate) fn network_body(
+    project: &Project,
+    key: &str,
+    network: &Network,
+    snapshot: &Snapshot,
+) -> Result<NetworkBody, PlanError> {
+    let mut labels = network.labels.clone();
+    labels.insert(labels::CONFIG_HASH.into(), network_config_hash(network));
+    labels.insert(labels::NETWORK.into(), key.into());
+    labels.insert(labels::PROJECT.into(), project.name.clone());
+    labels.insert(labels::VERSION.into(), labels::COMPOSE_VERSION.into());
+    let ipam = (network.ipam.driver.is_some() || !network.ipam.config.is_empty()).then(|| {
+        NetworkIpamBody {
+            driver: network.ipam.driver.clone(),
+            config: network
+                .ipam
+                .config
+                .iter()
+                .map(|pool| IpamPoolBody {
+                    subnet: pool.subnet.clone(),
+                    ip_range: pool.ip_range.clone(),
+                    gateway: pool.gateway.clone(),
+                    aux_address: pool.aux_addresses.clone(),
+                })
+                .collect(),
+        }
+    });
+    Ok(NetworkBody {
+        name: network.name.clone(),
+        driver: network.driver.clone(),
+        internal: network.internal,
+        attachable: network.attachable,
+        enable_ipv4: enable_ipv4(key, network, snapshot)?,
+        enable_ipv6: network.enable_ipv6,
+        ipam,
+        options: network.driver_opts.clone(),
+        labels,
+    })
+}
+
+/// Builds the create body of a volume: its settings, its labels and the
+/// labels Compose adds, config hash included.
+pub(crate) fn volume_body(project: &Project, key: &str, volume: &Volume) -> VolumeBody {
+    let mut labels = volume.labels.clone();
+    labels.insert(labels::CONFIG_HASH.into(), volume_config_hash(volume));
+    labels.insert(labels::PROJECT.into(), project.name.clone());
+    labels.insert(labels::VERSION.into(), labels::COMPOSE_VERSION.into());
+    labels.insert(labels::VOLUME.into(), key.into());
+    VolumeBody {
+        name: volume.name.clone(),
+        driver: volume.driver.clone(),
+        driver_opts: volume.driver_opts.clone(),
+        labels,
+    }
 }
 
 /// Warns when an existing network or volume was not created by Compose

@@ -79,6 +79,7 @@ fn snapshot(containers: Vec<ObservedContainer>, networks: &[(&str, &str)]) -> Sn
         },
         containers,
         name_holders: BTreeMap::new(),
+        port_holders: Vec::new(),
         networks: networks
             .iter()
             .map(|(name, key)| (name.to_string(), network(name, key)))

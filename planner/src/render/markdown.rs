@@ -56,6 +56,23 @@ pub fn render_markdown(plan: &Plan, options: &RenderOptions) -> String {
         sections.push(fenced("diff", &diff_lines(&views)));
     }
 
+    for change in &changes {
+        let notes = super::notes::change_notes(plan, change);
+        if notes.is_empty() {
+            continue;
+        }
+        sections.push(format!(
+            "### {} ({})",
+            code_span(&change.address),
+            code_span(&change.name)
+        ));
+        let items: Vec<String> = notes
+            .iter()
+            .map(|note| format!("- {}", escape_text(note)))
+            .collect();
+        sections.push(items.join("\n"));
+    }
+
     if !plan.warnings.is_empty() {
         let quotes: Vec<String> = plan
             .warnings

@@ -8,6 +8,7 @@
 //! bytes, with no trailing spaces and exactly one final newline.
 
 mod markdown;
+mod notes;
 mod text;
 mod value;
 
@@ -258,6 +259,14 @@ fn describe_reason(plan: &Plan, change: &ResourceChange, reason: Reason) -> Stri
             services => format!(
                 "it shares a namespace or volumes with {}, which gets a new container",
                 quoted_list(services)
+            ),
+        },
+        Reason::VolumeReplaced => match change.caused_by.as_slice() {
+            [] => "a volume it mounts is replaced, so it is created fresh".to_string(),
+            [one] => format!("volume {one} is replaced, so it is created fresh"),
+            volumes => format!(
+                "volumes {} are replaced, so it is created fresh",
+                quoted_list(volumes)
             ),
         },
         Reason::Orphan => match &change.service {

@@ -1,11 +1,11 @@
 //! Plans built by hand from the contract types, shared by the renderer
 //! tests. Each one pins a situation a reviewer meets: nothing to do, a first
-//! start, a replacement with diffs, orphans, dependents restarted, and a
-//! teardown.
+//! start, a replacement with diffs, orphans, dependents restarted, a
+//! teardown, and a network replaced under its containers.
 
 use serde_json::{Value, json};
 
-use crate::engine_body::ContainerBody;
+use crate::engine_body::{ContainerBody, EndpointBody, EndpointIpamBody};
 use crate::plan::{
     Action, ContainerRef, FieldDiff, Plan, Reason, ResourceChange, ResourceKind, Step, StepAction,
     Summary, WaitCondition, Warning,
@@ -31,6 +31,7 @@ pub(crate) fn all() -> Vec<Plan> {
         orphan_removal(),
         dependent_restarts(),
         destroy(),
+        network_replacement(),
     ]
 }
 
@@ -629,6 +630,81 @@ pub(crate) fn destroy() -> Plan {
     ];
     plan.summary = Summary {
         remove: 3,
+        ..Summary::default()
+    };
+    plan
+}
+
+/// Builds a plan that replaces network `shop_back`: `shop-web-1` is
+/// connected again with its alias and address, and `shop-old-1`, which the
+/// plan removes, is only disconnected.
+pub(crate) fn network_replacement() -> Plan {
+    let mut plan = base("shop");
+    plan.changes = vec![
+        network(
+            "network.back",
+            "shop_back",
+            Action::Replace,
+            vec![Reason::ConfigChanged],
+        ),
+        container(
+            "service.old[1]",
+            "shop-old-1",
+            "old",
+            Action::Remove,
+            vec![Reason::ScaleDown],
+        ),
+    ];
+    let disconnect = |container: &str| StepAction::DisconnectNetwork {
+        container: container.to_string(),
+        network: "shop_back".to_string(),
+    };
+    plan.steps = vec![
+        step(
+            "network.disconnect:shop-old-1:shop_back",
+            &[],
+            disconnect("shop-old-1"),
+        ),
+        step(
+            "network.disconnect:shop-web-1:shop_back",
+            &[],
+            disconnect("shop-web-1"),
+        ),
+        step(
+            "network.remove:shop_back",
+            &[
+                "network.disconnect:shop-old-1:shop_back",
+                "network.disconnect:shop-web-1:shop_back",
+            ],
+            StepAction::RemoveNetwork {
+                name: "shop_back".to_string(),
+                id: "9".repeat(64),
+            },
+        ),
+        step(
+            "network.reconnect:shop-web-1:shop_back",
+            &["network.remove:shop_back"],
+            StepAction::ConnectNetwork {
+                container: "shop-web-1".to_string(),
+                network: "shop_back".to_string(),
+                endpoint: EndpointBody {
+                    aliases: vec![
+                        "shop-web-1".to_string(),
+                        "web".to_string(),
+                        "www".to_string(),
+                    ],
+                    ipam_config: Some(EndpointIpamBody {
+                        ipv4_address: Some("172.28.0.10".to_string()),
+                        ..EndpointIpamBody::default()
+                    }),
+                    ..EndpointBody::default()
+                },
+            },
+        ),
+    ];
+    plan.summary = Summary {
+        replace: 1,
+        remove: 1,
         ..Summary::default()
     };
     plan

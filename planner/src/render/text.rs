@@ -123,6 +123,9 @@ fn change_entry(plan: &Plan, change: &ResourceChange, options: &RenderOptions) -
     if !reasons.is_empty() {
         entry.push_str(&format!("\n{DETAIL_INDENT}why: {}", reasons.join("; ")));
     }
+    for note in super::notes::change_notes(plan, change) {
+        entry.push_str(&format!("\n{DETAIL_INDENT}{note}"));
+    }
     for diff in &change.diffs {
         let view = field_view(diff, options.show_sensitive);
         for line in field_lines(&view, options) {
