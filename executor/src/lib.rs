@@ -4,10 +4,12 @@
 //! steps, making no decision the plan did not make.
 
 mod apply;
+mod build_context;
 mod connect;
 mod container;
 mod create;
 mod error;
+mod image;
 mod observe;
 mod progress;
 mod steps;

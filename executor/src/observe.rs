@@ -46,6 +46,11 @@ pub async fn observe(docker: &Docker, request: &ObserveRequest) -> Result<Snapsh
     let networks = observe_networks(docker, request).await?;
     let volumes = observe_volumes(docker, request).await?;
     let images = observe_images(docker, &request.scope.images).await?;
+    let observed_at = if request.scope.clock {
+        Some(engine_clock(docker).await?)
+    } else {
+        None
+    };
     Ok(Snapshot {
         format_version: SNAPSHOT_FORMAT_VERSION,
         project: request.project.clone(),
@@ -55,7 +60,18 @@ pub async fn observe(docker: &Docker, request: &ObserveRequest) -> Result<Snapsh
         networks,
         volumes,
         images,
+        observed_at,
     })
+}
+
+/// Reads the engine's clock, against which refresh pull policies compare
+/// the images' last tag times, which the same clock wrote.
+async fn engine_clock(docker: &Docker) -> Result<String, ExecutorError> {
+    let info = docker
+        .info()
+        .await
+        .map_err(|error| ExecutorError::engine("read the engine's system info", &error))?;
+    Ok(info.system_time.unwrap_or_default())
 }
 
 async fn engine_info(docker: &Docker) -> Result<EngineInfo, ExecutorError> {
@@ -316,12 +332,18 @@ async fn observe_images(
             .and_then(|check| check.test)
             .and_then(|test| test.first().cloned())
             .is_some_and(|kind| kind != "NONE");
+        // Go's zero time stands for "never tagged", as for a pulled image.
+        let last_tag_time = inspect
+            .metadata
+            .and_then(|metadata| metadata.last_tag_time)
+            .filter(|time| !time.starts_with("0001-01-01"));
         images.insert(
             reference.clone(),
             ObservedImage {
                 id: inspect.id.unwrap_or_default(),
                 volumes,
                 healthcheck,
+                last_tag_time,
             },
         );
     }

@@ -112,6 +112,8 @@ impl StepLabel {
             StepAction::UnpauseContainer { container } => {
                 label("Container", &container.name, "Unpausing", "Unpaused")
             }
+            StepAction::PullImage { image, .. } => label("Image", image, "Pulling", "Pulled"),
+            StepAction::BuildImage { image, .. } => label("Image", image, "Building", "Built"),
             StepAction::Wait {
                 service, condition, ..
             } => {

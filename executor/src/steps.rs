@@ -17,6 +17,7 @@ use bollard::query_parameters::{
 
 use crate::create::{convert_body, prepare_body};
 use crate::error::{StepError, status_of};
+use crate::image::{build_image, pull_image};
 use crate::wait::wait;
 
 /// Time a stop request may take beyond the container's stop timeout.
@@ -171,6 +172,12 @@ pub(crate) async fn run_step(docker: &Docker, action: &StepAction) -> Result<(),
             let result = docker.unpause_container(target(container)).await;
             on_container(container, "unpause", result)
         }
+        StepAction::PullImage {
+            image,
+            platform,
+            ignore_failure,
+        } => pull_image(docker, image, platform.as_deref(), *ignore_failure).await,
+        StepAction::BuildImage { image, build, .. } => build_image(docker, image, build).await,
         StepAction::Wait {
             service,
             containers,

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::engine_body::{ContainerBody, EndpointBody, NetworkBody, VolumeBody};
+use crate::engine_body::{BuildBody, ContainerBody, EndpointBody, NetworkBody, VolumeBody};
 use crate::snapshot::ObserveScope;
 
 /// Version of the plan format; bumped on any incompatible change.
@@ -105,6 +105,10 @@ pub enum Action {
     Stop,
     Remove,
     NoOp,
+    /// An image is pulled from its registry.
+    Pull,
+    /// An image is built from its `build:` section.
+    Build,
 }
 
 /// The kind of resource a change is about.
@@ -116,6 +120,7 @@ pub enum ResourceKind {
     Container,
     Network,
     Volume,
+    Image,
 }
 
 /// Why a resource changes (or does not).
@@ -166,6 +171,13 @@ pub enum Reason {
     UpToDate,
     /// A one-shot container exited with code 0 and is up to date.
     Completed,
+    /// `pull_policy: always` pulls the image on every apply.
+    PullAlways,
+    /// `pull_policy: build` builds the image on every apply.
+    BuildAlways,
+    /// A refresh pull policy (`daily`, `weekly`, `every_<duration>`) is
+    /// due: the image was last tagged longer ago than its interval.
+    RefreshDue,
 }
 
 /// One resource-level change, as a person reviews it.
@@ -272,7 +284,9 @@ pub enum StepAction {
     /// Creates a container. Strings of the form `berth-id(NAME)` in the
     /// body and in `hash_input` stand for the id of the container named
     /// NAME at that moment; when `hash_input` is present the executor
-    /// substitutes them, hashes it and writes the config-hash label.
+    /// substitutes them, hashes it and writes the config-hash label. A
+    /// string `berth-image-id(REF)` stands for the id of image REF at that
+    /// moment, for an image that a step of the same plan pulls or builds.
     CreateContainer {
         name: String,
         body: Box<ContainerBody>,
@@ -298,6 +312,23 @@ pub enum StepAction {
     },
     UnpauseContainer {
         container: ContainerRef,
+    },
+    /// Pulls an image from its registry.
+    PullImage {
+        image: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        platform: Option<String>,
+        /// A failed pull is logged and ignored, because a build step
+        /// follows that makes the image when the pull did not.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        ignore_failure: bool,
+    },
+    /// Builds an image with the engine's build API from the context folder
+    /// in `build`, which the executor packs into a tar.
+    BuildImage {
+        image: String,
+        service: String,
+        build: Box<BuildBody>,
     },
     /// Polls containers until the condition holds; fails as soon as one
     /// exits in a way that can never satisfy it.
@@ -329,4 +360,12 @@ pub struct Summary {
     pub restart: u32,
     pub stop: u32,
     pub unpause: u32,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub pull: u32,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub build: u32,
+}
+
+fn is_zero(count: &u32) -> bool {
+    *count == 0
 }

@@ -27,6 +27,8 @@ use crate::engine_body::{
 };
 use crate::model::{Project, Service};
 
+pub(crate) use labels::COMPOSE_VERSION;
+
 /// Everything needed to build the create body of one container.
 #[derive(Clone, Copy, Debug)]
 pub struct ContainerSpec<'a> {

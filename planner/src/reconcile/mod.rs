@@ -4,12 +4,14 @@
 //! and removes containers; the start phase then waits for each service's
 //! `depends_on` conditions and starts what is not running.
 
+mod clock;
 mod containers;
 mod create;
 mod destroy;
 mod diff;
 mod error;
 mod graph;
+mod images;
 mod orphans;
 mod references;
 mod replace;
@@ -59,6 +61,9 @@ pub(crate) struct Planner<'a> {
     restarted: BTreeMap<String, BTreeSet<String>>,
     /// Last create-phase step of each service's containers.
     service_create_steps: BTreeMap<String, Vec<String>>,
+    /// Last pull or build step of each image reference the plan pulls or
+    /// builds; creates of containers that run it wait for it.
+    image_steps: BTreeMap<String, String>,
 }
 
 /// Plans the convergence of `project` from the state in `snapshot`.
@@ -89,6 +94,7 @@ pub fn plan(
         replaced: BTreeSet::new(),
         restarted: BTreeMap::new(),
         service_create_steps: BTreeMap::new(),
+        image_steps: BTreeMap::new(),
     };
     planner.resource_steps = resources::plan_resources(
         project,
@@ -98,6 +104,7 @@ pub fn plan(
         &mut planner.changes,
         &mut planner.warnings,
     )?;
+    planner.plan_images()?;
     planner.plan_orphans();
     let order = graph::dependency_order(&planner.selection.services);
     for name in &order {
@@ -156,6 +163,8 @@ fn summarize(changes: &[ResourceChange]) -> Summary {
             Action::Restart => &mut summary.restart,
             Action::Stop => &mut summary.stop,
             Action::Unpause => &mut summary.unpause,
+            Action::Pull => &mut summary.pull,
+            Action::Build => &mut summary.build,
             Action::NoOp => continue,
         };
         *counter += 1;
@@ -176,7 +185,12 @@ pub fn model_digest(project: &Project) -> String {
 pub fn observe_scope(project: &Project) -> ObserveScope {
     let mut container_names = BTreeSet::new();
     let mut images = BTreeSet::new();
+    let mut clock = false;
     for (name, service) in &project.services {
+        clock |= matches!(
+            crate::model::PullPolicy::parse(service.pull_policy.as_deref()),
+            Ok(crate::model::PullPolicy::Refresh { .. })
+        );
         let count = service.expected_scale().max(1);
         for number in 1..=count.min(64) {
             let number = u32::try_from(number).unwrap_or(u32::MAX);
@@ -194,5 +208,6 @@ pub fn observe_scope(project: &Project) -> ObserveScope {
         networks: project.networks.values().map(|n| n.name.clone()).collect(),
         volumes: project.volumes.values().map(|v| v.name.clone()).collect(),
         images: images.into_iter().collect(),
+        clock,
     }
 }

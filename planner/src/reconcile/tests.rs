@@ -91,6 +91,7 @@ fn snapshot(containers: Vec<ObservedContainer>, networks: &[(&str, &str)]) -> Sn
                 ..ObservedImage::default()
             },
         )]),
+        observed_at: None,
     }
 }
 
