@@ -2,9 +2,9 @@
 //! leaving out what the folder's `.dockerignore` excludes.
 //!
 //! `.dockerignore` rules, as the Docker CLI applies them: one pattern a
-//! line, `#` starts a comment, a leading `!` makes an exception, a leading
-//! `/` is dropped, `*` and `?` match within one path component and `**`
-//! matches any number of components. The last matching line decides, and
+//! line, and `#` starts a comment. A leading `!` makes an exception and a
+//! leading `/` is dropped. `*` and `?` match within one path component,
+//! and `**` matches any number of components. The last matching line decides, and
 //! a pattern that matches a folder excludes everything below it. The
 //! Dockerfile and `.dockerignore` itself are always sent, as the CLI does.
 //!
@@ -56,8 +56,8 @@ impl IgnoreRules {
         IgnoreRules { rules }
     }
 
-    /// Whether a path relative to the context (components joined by `/`)
-    /// is left out. A path is also left out when one of its parent
+    /// Checks whether a path relative to the context (components joined by
+    /// `/`) is left out. A path is also left out when one of its parent
     /// folders matches.
     pub(crate) fn excludes(&self, relative: &str) -> bool {
         let parts: Vec<&str> = relative.split('/').collect();
@@ -104,10 +104,10 @@ fn match_glob(pattern: &[u8], text: &[u8]) -> bool {
     }
 }
 
-/// Packs `context` into a tar. `dockerfile` is the Dockerfile path inside
-/// the context, which is always included; `extra` files (name, contents)
-/// are added at the root, for an inline Dockerfile or one from outside
-/// the context.
+/// Packs `context` into a tar. The Dockerfile at path `dockerfile` inside
+/// the context is always included. The `extra` files (name, contents) are
+/// added at the root, for an inline Dockerfile or one from outside the
+/// context.
 pub(crate) fn pack_context(
     context: &Path,
     dockerfile: &str,

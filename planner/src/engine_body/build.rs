@@ -1,5 +1,6 @@
-//! What a build step sends to `POST /build`: the folder the executor packs
-//! as the build context, and the query parameters of the classic builder.
+//! The request of a build step to `POST /build`: the folder the executor
+//! packs as the build context, and the query parameters of the classic
+//! builder.
 
 use std::collections::BTreeMap;
 

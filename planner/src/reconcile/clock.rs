@@ -13,6 +13,7 @@ pub(crate) fn parse_rfc3339_nanos(text: &str) -> Option<i128> {
     if year <= 1 || !(1..=12).contains(&month) || !(1..=31).contains(&day) {
         return None;
     }
+
     let zone_start = rest.find(['Z', 'z', '+', '-'])?;
     let (time, zone) = rest.split_at(zone_start);
     let (clock, fraction) = time.split_once('.').unwrap_or((time, ""));
@@ -23,11 +24,13 @@ pub(crate) fn parse_rfc3339_nanos(text: &str) -> Option<i128> {
     if !fraction.chars().all(|c| c.is_ascii_digit()) {
         return None;
     }
+
     let mut nanos: i128 = 0;
     for (index, digit) in fraction.chars().take(9).enumerate() {
         let scale = 10_i128.pow(8 - u32::try_from(index).ok()?);
         nanos += i128::from(digit.to_digit(10)?) * scale;
     }
+
     let offset_seconds: i64 = match zone {
         "Z" | "z" => 0,
         _ => {
@@ -36,6 +39,7 @@ pub(crate) fn parse_rfc3339_nanos(text: &str) -> Option<i128> {
             sign * (hours.parse::<i64>().ok()? * 3600 + minutes.parse::<i64>().ok()? * 60)
         }
     };
+
     let days = days_from_civil(year, month, day);
     let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offset_seconds;
     Some(i128::from(seconds) * 1_000_000_000 + nanos)

@@ -23,7 +23,7 @@ pub(crate) const IMAGE_ID_TOKEN: &str = "berth-image-id";
 /// Dockerfile name under which the executor packs `dockerfile_inline`.
 const INLINE_DOCKERFILE: &str = ".berth-dockerfile-inline";
 
-/// What the plan does to one image reference.
+/// The pull and build planned for one image reference.
 #[derive(Default)]
 struct ImageWork {
     /// The service that first asked for the reference, by name.
@@ -231,6 +231,7 @@ fn build_body(
     if let Some((key, _)) = checks.iter().find(|(_, used)| *used) {
         return Err(unsupported(key));
     }
+
     let context = build.context.clone().unwrap_or_else(|| ".".to_string());
     if !context.starts_with('/') {
         return Err(PlanError::RemoteBuildContext {
@@ -238,6 +239,7 @@ fn build_body(
             context,
         });
     }
+
     let dockerfile = if build.dockerfile_inline.is_some() {
         INLINE_DOCKERFILE.to_string()
     } else {
@@ -252,21 +254,25 @@ fn build_body(
             None => dockerfile,
         }
     };
+
     let mut tags = vec![reference.to_string()];
     for tag in &build.tags {
         if !tags.contains(tag) {
             tags.push(tag.clone());
         }
     }
+
+    // The labels Compose 2.40.3 gives an image it builds with BuildKit, its
+    // default, so that `docker compose down --rmi local` finds the image.
     let mut labels = build.labels.clone();
     for (key, value) in [
         ("project", project),
         ("service", name),
         ("version", COMPOSE_VERSION),
-        ("image.builder", "classic"),
     ] {
         labels.insert(format!("com.docker.compose.{key}"), value.to_string());
     }
+
     let platform = build
         .platforms
         .first()
