@@ -61,7 +61,10 @@ async fn clock_scope_records_engine_time() {
     let tagged = snapshot.images[IMAGE].last_tag_time.clone();
     let tagged = tagged.expect("an imported image has a tag time");
     assert!(tagged.starts_with("20"), "last_tag_time {tagged}");
-    assert!(tagged[..19] <= observed_at[..19], "{tagged} after {observed_at}");
+    assert!(
+        tagged[..19] <= observed_at[..19],
+        "{tagged} after {observed_at}"
+    );
 }
 
 /// A container that uses a name the project needs but carries no config
