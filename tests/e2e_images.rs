@@ -318,3 +318,68 @@ fn pull_from_loopback_registry() {
 
     assert_compose_up_keeps_containers(&project, &[]);
 }
+
+/// `image:` and `build:` with the image missing from an unreachable
+/// registry: the failed pull is ignored and the build makes the image,
+/// as `docker compose up` does.
+#[test]
+fn failed_pull_falls_back_to_build() {
+    let engine = require_engine!();
+    let project = TestProject::new(&engine);
+    let image = format!(
+        "127.0.0.1:{}/{}/app:1",
+        registry_util::closed_port(),
+        project.name()
+    );
+    let _cleanup = ImageCleanup {
+        project: &project,
+        references: vec![image.clone()],
+    };
+    project.write(
+        "app/Dockerfile",
+        &format!("FROM {BUSYBOX_IMAGE}\nCMD [\"sleep\", \"3600\"]\n"),
+    );
+    project.write(
+        "compose.yaml",
+        &format!("services:\n  app:\n    image: {image}\n    build: ./app\n"),
+    );
+
+    let planned = converge(&project);
+    let steps = kinds(&planned);
+    assert!(steps.contains(&"pull_image".to_owned()), "{steps:?}");
+    assert!(steps.contains(&"build_image".to_owned()), "{steps:?}");
+    let id = image_id(&project, &image);
+    let container = container_name(&project, "app", 1);
+    assert_eq!(label(&project, &container, "com.docker.compose.image"), id);
+    assert_converged(&project);
+    assert_compose_up_keeps_containers(&project, &[]);
+}
+
+/// `pull_policy: daily` on an image tagged a moment ago: the engine's
+/// clock and the tag time are observed, and no pull is due.
+#[test]
+fn daily_policy_skips_fresh_tag() {
+    let engine = require_engine!();
+    let project = TestProject::new(&engine);
+    let image = format!("local/{}:fresh", project.name());
+    let _cleanup = ImageCleanup {
+        project: &project,
+        references: vec![image.clone()],
+    };
+    assert_success(
+        &project.docker(&["tag", BUSYBOX_IMAGE, &image]),
+        "docker tag",
+    );
+    project.write(
+        "compose.yaml",
+        &format!(
+            "services:\n  app:\n    image: {image}\n    pull_policy: daily\n    command: [\"sleep\", \"3600\"]\n"
+        ),
+    );
+
+    let planned = converge(&project);
+    let steps = kinds(&planned);
+    assert!(!steps.contains(&"pull_image".to_owned()), "{steps:?}");
+    assert_eq!(planned.json["observed"]["clock"], serde_json::json!(true));
+    assert_converged(&project);
+}
