@@ -18,6 +18,9 @@ const OUTSIDE_DOCKERFILE: &str = ".berth-dockerfile";
 
 /// Pulls `image`. With `ignore_failure`, a failure is logged and the step
 /// succeeds, because the plan builds the image next.
+///
+/// NOTE: no registry credentials are sent, so a registry that requires a
+/// login (`docker login`) rejects the pull.
 pub(crate) async fn pull_image(
     docker: &Docker,
     image: &str,
