@@ -324,6 +324,11 @@ async fn observe_images(
                 ));
             }
         };
+        let platform = image_platform(
+            inspect.os.as_deref(),
+            inspect.architecture.as_deref(),
+            inspect.variant.as_deref(),
+        );
         let config = inspect.config.unwrap_or_default();
         let mut volumes = config.volumes.unwrap_or_default();
         volumes.sort();
@@ -344,8 +349,23 @@ async fn observe_images(
                 volumes,
                 healthcheck,
                 last_tag_time,
+                platform,
             },
         );
     }
     Ok(images)
+}
+
+/// Joins an image's platform fields as `os/architecture[/variant]`.
+fn image_platform(os: Option<&str>, architecture: Option<&str>, variant: Option<&str>) -> String {
+    let (Some(os), Some(architecture)) = (os, architecture) else {
+        return String::new();
+    };
+    if os.is_empty() || architecture.is_empty() {
+        return String::new();
+    }
+    match variant {
+        Some(variant) if !variant.is_empty() => format!("{os}/{architecture}/{variant}"),
+        _ => format!("{os}/{architecture}"),
+    }
 }

@@ -61,6 +61,8 @@ async fn clock_scope_records_engine_time() {
     let tagged = snapshot.images[IMAGE].last_tag_time.clone();
     let tagged = tagged.expect("an imported image has a tag time");
     assert!(tagged.starts_with("20"), "last_tag_time {tagged}");
+    let platform = &snapshot.images[IMAGE].platform;
+    assert!(platform.starts_with("linux/"), "platform {platform}");
     assert!(
         tagged[..19] <= observed_at[..19],
         "{tagged} after {observed_at}"

@@ -178,6 +178,9 @@ pub enum Reason {
     /// A refresh pull policy (`daily`, `weekly`, `every_<duration>`) is
     /// due: the image was last tagged longer ago than its interval.
     RefreshDue,
+    /// The local image is of another platform than the service's
+    /// `platform`, so it counts as missing.
+    OtherPlatform,
 }
 
 /// One resource-level change, as a person reviews it.

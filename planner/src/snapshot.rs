@@ -214,6 +214,10 @@ pub struct ObservedImage {
     /// engine reports none, as for an image that was only pulled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_tag_time: Option<String>,
+    /// Platform of the image as `os/architecture[/variant]`, such as
+    /// `linux/amd64`; empty when the engine reports none.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub platform: String,
 }
 
 impl Snapshot {

@@ -12,9 +12,11 @@ use crate::container_spec::COMPOSE_VERSION;
 use crate::engine_body::BuildBody;
 use crate::model::{Build, PullPolicy, Service};
 use crate::plan::{Action, Reason, ResourceChange, ResourceKind, StepAction};
+use crate::snapshot::ObservedImage;
 
 use super::clock::parse_rfc3339_nanos;
 use super::containers::service_image;
+use super::platform::platform_matches;
 use super::{PlanError, Planner};
 
 /// Prefix of the token that stands for an image's id at create time.
@@ -49,15 +51,15 @@ impl Planner<'_> {
                     message,
                 }
             })?;
-            let present = self.snapshot.images.contains_key(&reference);
+            let present = self.local_image(&reference, service).is_some();
             let pull = if service.image.is_some() {
-                self.pull_reason(name, &reference, policy)?
+                self.pull_reason(name, service, &reference, policy)?
             } else {
                 None
             };
             let build = match (&service.build, policy) {
                 (Some(_), PullPolicy::Build) => Some(Reason::BuildAlways),
-                (Some(_), _) if !present => Some(Reason::Missing),
+                (Some(_), _) if !present => Some(self.absence_reason(&reference)),
                 _ => None,
             };
             if pull.is_none() && build.is_none() && !present {
@@ -92,17 +94,18 @@ impl Planner<'_> {
     /// is.
     fn pull_reason(
         &self,
-        service: &str,
+        name: &str,
+        service: &Service,
         reference: &str,
         policy: PullPolicy,
     ) -> Result<Option<Reason>, PlanError> {
-        let observed = self.snapshot.images.get(reference);
+        let observed = self.local_image(reference, service);
         let reason = match policy {
             PullPolicy::Always => Some(Reason::PullAlways),
             PullPolicy::Never | PullPolicy::Build => None,
-            PullPolicy::Missing => observed.is_none().then_some(Reason::Missing),
+            PullPolicy::Missing => observed.is_none().then(|| self.absence_reason(reference)),
             PullPolicy::Refresh { interval_nanos } => match observed {
-                None => Some(Reason::Missing),
+                None => Some(self.absence_reason(reference)),
                 Some(image) => {
                     let now = self
                         .snapshot
@@ -110,7 +113,7 @@ impl Planner<'_> {
                         .as_deref()
                         .and_then(parse_rfc3339_nanos)
                         .ok_or_else(|| PlanError::MissingClock {
-                            service: service.to_string(),
+                            service: name.to_string(),
                         })?;
                     // An image the engine never tagged counts as tagged at
                     // Go's zero time, so it is always due, as in Compose.
@@ -187,6 +190,26 @@ impl Planner<'_> {
         });
         self.image_steps.insert(reference.to_string(), last);
         Ok(())
+    }
+
+    /// Returns the local image of a reference, unless the service asks for
+    /// another `platform` than the image's, when Compose counts the image
+    /// as missing so that it is pulled or built for the right platform.
+    fn local_image(&self, reference: &str, service: &Service) -> Option<&ObservedImage> {
+        let image = self.snapshot.images.get(reference)?;
+        match &service.platform {
+            Some(platform) if !platform_matches(platform, &image.platform) => None,
+            _ => Some(image),
+        }
+    }
+
+    /// Returns why a reference without a usable local image lacks one.
+    fn absence_reason(&self, reference: &str) -> Reason {
+        if self.snapshot.images.contains_key(reference) {
+            Reason::OtherPlatform
+        } else {
+            Reason::Missing
+        }
     }
 
     /// Returns the image id a new container records: the observed id, or a

@@ -13,6 +13,7 @@ mod error;
 mod graph;
 mod images;
 mod orphans;
+mod platform;
 mod references;
 mod replace;
 mod resources;

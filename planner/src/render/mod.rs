@@ -292,6 +292,12 @@ fn describe_reason(plan: &Plan, change: &ResourceChange, reason: Reason) -> Stri
         Reason::Completed => "one-shot completed successfully".to_string(),
         Reason::PullAlways => "pull_policy is always".to_string(),
         Reason::BuildAlways => "pull_policy is build".to_string(),
+        Reason::OtherPlatform => match change.service.as_deref() {
+            Some(service) => {
+                format!("the local image is of another platform than service {service} asks for")
+            }
+            None => "the local image is of another platform".to_string(),
+        },
         Reason::RefreshDue => {
             "the image was last tagged longer ago than its pull_policy interval".to_string()
         }
