@@ -5,9 +5,10 @@
 //! `aarch64` is `arm64`, `arm` defaults to variant `v7`, `arm64/v8` is
 //! plain `arm64`).
 
-/// Whether an image of platform `image` (`os/architecture[/variant]`)
-/// serves a service that asks for `requested`. An image whose platform
-/// the engine does not report matches, since nothing contradicts it.
+/// Checks whether an image of platform `image` (`os/architecture[/variant]`)
+/// suits a service whose `platform` is `requested`. An image whose
+/// platform the engine does not report matches, since nothing contradicts
+/// it.
 pub(crate) fn platform_matches(requested: &str, image: &str) -> bool {
     if image.is_empty() {
         return true;
