@@ -76,6 +76,12 @@ struct FixtureOptions {
     volumes: bool,
     #[serde(default)]
     destroy: bool,
+    #[serde(default)]
+    pull: Option<String>,
+    #[serde(default)]
+    build: bool,
+    #[serde(default)]
+    no_build: bool,
 }
 
 const WAIT_TIMEOUT_SECONDS: u64 = 300;
@@ -177,6 +183,9 @@ fn run_fixture(dir: &Path) -> Result<(String, String), String> {
         wait_timeout_seconds: WAIT_TIMEOUT_SECONDS,
         wait: o.wait,
         volumes: o.volumes,
+        pull: o.pull,
+        build: o.build,
+        no_build: o.no_build,
     };
     // The version is fixed so that releases do not churn every fixture.
     let plan = if destroy {

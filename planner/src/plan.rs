@@ -88,6 +88,15 @@ pub struct PlanOptions {
     /// (`docker compose down -v`).
     #[serde(default)]
     pub volumes: bool,
+    /// `--pull POLICY`: the pull_policy of every service.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pull: Option<String>,
+    /// `--build`: build every service that has a `build:` section.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub build: bool,
+    /// `--no-build`: build nothing, even a missing image.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_build: bool,
 }
 
 /// What happens to a resource.

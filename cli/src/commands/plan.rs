@@ -84,5 +84,8 @@ fn options(args: &PlanArgs) -> anyhow::Result<PlanOptions> {
         wait_timeout_seconds: args.wait_timeout,
         wait: args.wait,
         volumes: args.volumes,
+        pull: args.pull.clone(),
+        build: args.build,
+        no_build: args.no_build,
     })
 }

@@ -87,6 +87,11 @@ pub enum PlanError {
         policy: String,
     },
 
+    #[error(
+        "image `{image}` of service `{service}` is not on the engine, and --no-build forbids building it (build it first, or plan without --no-build)"
+    )]
+    NoBuildImageMissing { service: String, image: String },
+
     #[error("service `{service}` has an invalid pull_policy: {message}")]
     InvalidPullPolicy { service: String, message: String },
 

@@ -45,12 +45,7 @@ impl Planner<'_> {
                 continue;
             }
             let reference = service_image(&self.project.name, name, service);
-            let policy = PullPolicy::parse(service.pull_policy.as_deref()).map_err(|message| {
-                PlanError::InvalidPullPolicy {
-                    service: name.clone(),
-                    message,
-                }
-            })?;
+            let policy = self.pull_policy(name, service)?;
             let present = self.local_image(&reference, service).is_some();
             let pull = if service.image.is_some() {
                 self.pull_reason(name, service, &reference, policy)?
@@ -58,11 +53,18 @@ impl Planner<'_> {
                 None
             };
             let build = match (&service.build, policy) {
+                _ if self.options.no_build => None,
                 (Some(_), PullPolicy::Build) => Some(Reason::BuildAlways),
                 (Some(_), _) if !present => Some(self.absence_reason(&reference)),
                 _ => None,
             };
             if pull.is_none() && build.is_none() && !present {
+                if self.options.no_build && service.build.is_some() {
+                    return Err(PlanError::NoBuildImageMissing {
+                        service: name.clone(),
+                        image: reference,
+                    });
+                }
                 return Err(PlanError::ImageMissing {
                     service: name.clone(),
                     image: reference,
@@ -88,6 +90,24 @@ impl Planner<'_> {
             self.add_image_steps(&reference, image)?;
         }
         Ok(())
+    }
+
+    /// Returns a service's pull policy as `docker compose up` applies its
+    /// options: `--pull` replaces every service's `pull_policy`, then
+    /// `--build` sets `build` on the services that have a `build:` section.
+    fn pull_policy(&self, name: &str, service: &Service) -> Result<PullPolicy, PlanError> {
+        if self.options.build && service.build.is_some() {
+            return Ok(PullPolicy::Build);
+        }
+        let declared = self
+            .options
+            .pull
+            .as_deref()
+            .or(service.pull_policy.as_deref());
+        PullPolicy::parse(declared).map_err(|message| PlanError::InvalidPullPolicy {
+            service: name.to_string(),
+            message,
+        })
     }
 
     /// Returns why the image of a service with `image:` is pulled, if it

@@ -290,7 +290,9 @@ fn describe_reason(plan: &Plan, change: &ResourceChange, reason: Reason) -> Stri
         },
         Reason::UpToDate => "it is up to date".to_string(),
         Reason::Completed => "one-shot completed successfully".to_string(),
+        Reason::PullAlways if plan.options.pull.is_some() => "--pull always was given".to_string(),
         Reason::PullAlways => "pull_policy is always".to_string(),
+        Reason::BuildAlways if plan.options.build => "--build was given".to_string(),
         Reason::BuildAlways => "pull_policy is build".to_string(),
         Reason::OtherPlatform => match change.service.as_deref() {
             Some(service) => {
