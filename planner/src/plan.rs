@@ -330,8 +330,8 @@ pub enum StepAction {
         image: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         platform: Option<String>,
-        /// A failed pull is logged and ignored, because a build step
-        /// follows that makes the image when the pull did not.
+        /// A failed pull is logged and ignored, because a service of the
+        /// image has a `build:` section, as Docker Compose ignores it then.
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         ignore_failure: bool,
     },

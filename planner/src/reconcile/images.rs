@@ -32,6 +32,17 @@ struct ImageWork {
     service: String,
     pull: Option<Reason>,
     build: Option<(Reason, String)>,
+    /// Whether a service of the reference has a `build:` section, so that
+    /// a failed pull is ignored, as Compose does.
+    buildable: bool,
+}
+
+/// A service whose image is missing and that neither pulls nor builds it,
+/// which is an error unless another service's step makes the image.
+struct Unmade {
+    service: String,
+    reference: String,
+    error: PlanError,
 }
 
 impl Planner<'_> {
@@ -39,6 +50,7 @@ impl Planner<'_> {
     /// records, per reference, the step that creates must wait for.
     pub(crate) fn plan_images(&mut self) -> Result<(), PlanError> {
         let mut work: BTreeMap<String, ImageWork> = BTreeMap::new();
+        let mut unmade = Vec::new();
         let services = self.selection.services.clone();
         for (name, service) in &services {
             if service.provider.is_some() {
@@ -59,16 +71,22 @@ impl Planner<'_> {
                 _ => None,
             };
             if pull.is_none() && build.is_none() && !present {
-                if self.options.no_build && service.build.is_some() {
-                    return Err(PlanError::NoBuildImageMissing {
+                let error = if self.options.no_build && service.build.is_some() {
+                    PlanError::NoBuildImageMissing {
                         service: name.clone(),
-                        image: reference,
-                    });
-                }
-                return Err(PlanError::ImageMissing {
+                        image: reference.clone(),
+                    }
+                } else {
+                    PlanError::ImageMissing {
+                        service: name.clone(),
+                        image: reference.clone(),
+                        policy: policy.to_string(),
+                    }
+                };
+                unmade.push(Unmade {
                     service: name.clone(),
-                    image: reference,
-                    policy: policy.to_string(),
+                    reference: reference.clone(),
+                    error,
                 });
             }
             let entry = work.entry(reference).or_insert_with(|| ImageWork {
@@ -78,6 +96,7 @@ impl Planner<'_> {
             if entry.pull.is_none() {
                 entry.pull = pull;
             }
+            entry.buildable |= service.build.is_some();
             // NOTE: when several services build the same reference, the
             // first by name builds it; Compose builds each of them.
             if entry.build.is_none()
@@ -85,6 +104,21 @@ impl Planner<'_> {
             {
                 entry.build = Some((reason, name.clone()));
             }
+        }
+        // Another service's pull or build of the same reference makes the
+        // image before the containers of this one are created.
+        for missing in unmade {
+            let made = work
+                .get(&missing.reference)
+                .is_some_and(|image| image.pull.is_some() || image.build.is_some());
+            if !made {
+                return Err(missing.error);
+            }
+            tracing::debug!(
+                service = missing.service,
+                image = missing.reference,
+                "another service's step makes the image"
+            );
         }
         for (reference, image) in work {
             self.add_image_steps(&reference, image)?;
@@ -159,7 +193,7 @@ impl Planner<'_> {
                 StepAction::PullImage {
                     image: reference.to_string(),
                     platform,
-                    ignore_failure: fallback,
+                    ignore_failure: work.buildable,
                 },
             );
             reasons.push(reason);
