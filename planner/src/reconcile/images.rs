@@ -246,9 +246,9 @@ impl Planner<'_> {
         Ok(())
     }
 
-    /// Returns the local image of a reference, unless the service asks for
-    /// another `platform` than the image's, when Compose counts the image
-    /// as missing so that it is pulled or built for the right platform.
+    /// Returns the local image of a reference. An image of another
+    /// platform than the service's `platform` counts as missing, as in
+    /// Compose, so that it is pulled or built for the right platform.
     fn local_image(&self, reference: &str, service: &Service) -> Option<&ObservedImage> {
         let image = self.snapshot.images.get(reference)?;
         match &service.platform {
