@@ -383,3 +383,55 @@ fn daily_policy_skips_fresh_tag() {
     assert_eq!(planned.json["observed"]["clock"], serde_json::json!(true));
     assert_converged(&project);
 }
+
+/// `--build` on a changed context builds a new image under the same tag.
+/// The apply keeps the running container, because the plan judged it
+/// against the old image; the next plan replaces it for the new one.
+#[test]
+fn rebuild_replaces_in_next_plan() {
+    let engine = require_engine!();
+    let project = TestProject::new(&engine);
+    let image = format!("{}-app", project.name());
+    let _cleanup = ImageCleanup {
+        project: &project,
+        references: vec![image.clone()],
+    };
+    let dockerfile = |revision: &str| {
+        format!("FROM {BUSYBOX_IMAGE}\nLABEL revision={revision}\nCMD [\"sleep\", \"3600\"]\n")
+    };
+    project.write("app/Dockerfile", &dockerfile("1"));
+    project.write("compose.yaml", "services:\n  app:\n    build: ./app\n");
+    converge(&project);
+    let container = container_name(&project, "app", 1);
+    let first = e2e_util::container_id(&project, &container);
+    let first_image = image_id(&project, &image);
+
+    project.write("app/Dockerfile", &dockerfile("2"));
+    let planned = plan(&project, &["--build"]);
+    assert_eq!(kinds(&planned), ["build_image"], "{}", planned.pretty());
+    apply(&project, &planned);
+    let second_image = image_id(&project, &image);
+    assert_ne!(second_image, first_image, "the build made no new image");
+    assert_eq!(e2e_util::container_id(&project, &container), first);
+
+    let planned = plan(&project, &[]);
+    assert_eq!(
+        planned.action(&container),
+        "replace",
+        "{}",
+        planned.pretty()
+    );
+    assert_eq!(
+        planned.change(&container)["reasons"],
+        serde_json::json!(["image_changed"])
+    );
+    apply(&project, &planned);
+    assert_eq!(
+        label(&project, &container, "com.docker.compose.image"),
+        second_image
+    );
+    assert_converged(&project);
+    // The old image lost its tag, and no container uses it since the
+    // replacement, so the test removes it.
+    let _ = project.docker(&["rmi", &first_image]);
+}
