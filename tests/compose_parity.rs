@@ -28,13 +28,18 @@ use corpus_util::labels::{
     compare_labels, compare_service_hashes, hash_lines, planned_resource_labels, read_labels,
     refers_to_containers,
 };
-use corpus_util::{Case, Live, Prerequisites, UNSUPPORTED, for_each_case, parse_json};
+use corpus_util::{
+    CREATE_FAILS, Case, Live, Prerequisites, UNSUPPORTED, for_each_case, parse_json,
+};
 use serde_json::Value;
 use support::{Engine, describe, stderr_text};
 
 /// Checks one case; on success returns what was compared.
 fn check_case(engine: &Engine, case: &Case) -> Result<String, String> {
     let live = Live::new(engine, case);
+    if let Some((_, reason)) = CREATE_FAILS.iter().find(|(n, _)| *n == case.number) {
+        live.project.write("create-error.txt", reason);
+    }
     let unsupported = UNSUPPORTED.iter().find(|(n, _)| *n == case.number);
     if let Some((_, fields)) = unsupported {
         check_unsupported(&live, fields)
@@ -97,10 +102,7 @@ fn check_unsupported(live: &Live, fields: &[&str]) -> Result<String, String> {
 /// supported" and names one of `fields`.
 fn check_not_supported(out: &std::process::Output, fields: &[&str]) -> Result<(), String> {
     let stderr = stderr_text(out);
-    // berth states a missing feature either as "not supported" or, for
-    // images it would have to pull or build, as "berth does not pull".
-    let unsupported = ["not supported", "berth does not"];
-    if !unsupported.iter().any(|phrase| stderr.contains(phrase)) {
+    if !stderr.contains("not supported") {
         return Err(describe("berth error without \"not supported\"", out));
     }
     if !fields.iter().any(|field| stderr.contains(field)) {
@@ -156,9 +158,13 @@ fn check_hashes(live: &Live, compose_model: &Value) -> Result<String, String> {
     let plan = live.berth(&live.create_args(&["plan"]), true);
     let create = live.compose(&live.create_args(&["create", "--pull", "never"]), true);
     let created = read_labels(live.project.engine(), live.project.name());
-    // Removes the containers right away, so an interrupted run leaves
-    // little behind. The project's drop removes what remains.
-    let down = live.compose(&live.create_args(&["down", "-v", "-t", "0"]), true);
+    // Removes the containers, and the images Compose built for them,
+    // right away, so an interrupted run leaves little behind. The
+    // project's drop removes what remains.
+    let down = live.compose(
+        &live.create_args(&["down", "-v", "--rmi", "local", "-t", "0"]),
+        true,
+    );
     prerequisites.remove(live);
 
     if expect_create_error {

@@ -81,6 +81,12 @@ struct FixtureOptions {
     /// `--rmi` of a teardown plan: `local` or `all`.
     #[serde(default)]
     rmi: Option<ImageRemoval>,
+    #[serde(default)]
+    pull: Option<String>,
+    #[serde(default)]
+    build: bool,
+    #[serde(default)]
+    no_build: bool,
 }
 
 const WAIT_TIMEOUT_SECONDS: u64 = 300;
@@ -184,6 +190,9 @@ fn run_fixture(dir: &Path) -> Result<(String, String), String> {
         volumes: o.volumes,
         remove_images: o.rmi,
         allow_volume_replace: o.allow_volume_replace,
+        pull: o.pull,
+        build: o.build,
+        no_build: o.no_build,
     };
     // The version is fixed so that releases do not churn every fixture.
     let plan = if destroy {

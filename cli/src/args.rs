@@ -139,6 +139,22 @@ pub struct PlanArgs {
     #[arg(long)]
     pub destroy: bool,
 
+    /// Pull policy for every service, replacing its pull_policy.
+    #[arg(
+        long,
+        value_name = "POLICY",
+        value_parser = ["always", "missing", "never", "build", "if_not_present"]
+    )]
+    pub pull: Option<String>,
+
+    /// Build the images of every service with a build section.
+    #[arg(long, conflicts_with = "no_build")]
+    pub build: bool,
+
+    /// Build no image, even a missing one.
+    #[arg(long)]
+    pub no_build: bool,
+
     /// With --destroy: remove the project's named volumes and the
     /// anonymous volumes of its containers too (their data is lost).
     #[arg(short = 'v', long, requires = "destroy")]

@@ -14,8 +14,16 @@ use sha2::{Digest, Sha256};
 
 use crate::container::CONFIG_HASH_LABEL;
 use crate::error::StepError;
+use crate::image::image_id;
 
 const TOKEN_START: &str = "berth-id(";
+
+/// Label that records the image id a container was created from.
+const IMAGE_LABEL: &str = "com.docker.compose.image";
+
+/// Token, in the image label, for the id of an image that a step of the
+/// same plan pulls or builds.
+const IMAGE_TOKEN_START: &str = "berth-image-id(";
 
 /// Builds the engine body that creates container `name`: substitutes the
 /// id tokens, writes the config-hash label and converts the body.
@@ -51,6 +59,7 @@ pub(crate) async fn prepare_body(
         ids.insert(referenced_name, id);
     }
     substitute(&mut body, &ids);
+    resolve_image_label(docker, name, &mut body).await?;
 
     if let Some(input) = &mut hash_input {
         substitute(input, &ids);
@@ -64,6 +73,38 @@ pub(crate) async fn prepare_body(
         labels.insert(CONFIG_HASH_LABEL.to_owned(), Value::String(hash));
     }
     convert_value(&format!("container `{name}`"), body)
+}
+
+/// Replaces a `berth-image-id(REF)` image label by the id image REF has
+/// now, after the plan's pull or build of it.
+async fn resolve_image_label(
+    docker: &Docker,
+    name: &str,
+    body: &mut Value,
+) -> Result<(), StepError> {
+    let Some(label) = body
+        .get_mut("Labels")
+        .and_then(|labels| labels.get_mut(IMAGE_LABEL))
+    else {
+        return Ok(());
+    };
+    let Some(reference) = label
+        .as_str()
+        .and_then(|text| text.strip_prefix(IMAGE_TOKEN_START))
+        .and_then(|rest| rest.strip_suffix(')'))
+        .map(str::to_owned)
+    else {
+        return Ok(());
+    };
+    let id = image_id(docker, &reference)
+        .await?
+        .ok_or_else(|| StepError::NotFound {
+            action: format!("create container `{name}`"),
+            message: format!("image `{reference}` is not on the engine after its pull or build"),
+        })?;
+    tracing::debug!(name, image = reference, id, "resolved an image id");
+    *label = Value::String(id);
+    Ok(())
 }
 
 /// Converts an engine body of berth's into bollard's model, failing when a

@@ -97,6 +97,16 @@ pub enum StepError {
     /// applied.
     #[error("{0}")]
     ContentChanged(String),
+    /// A build context or Dockerfile could not be read.
+    #[error(
+        "failed to pack the build context from `{path}`: {message} (check that it exists and is readable)"
+    )]
+    BuildContext {
+        /// The context folder or Dockerfile.
+        path: String,
+        /// The I/O error.
+        message: String,
+    },
     /// A request body of the plan does not fit the Engine API.
     #[error("invalid body for {subject}: {message}")]
     InvalidBody {

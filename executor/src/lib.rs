@@ -4,11 +4,13 @@
 //! steps, making no decision the plan did not make.
 
 mod apply;
+mod build_context;
 mod connect;
 mod container;
 mod content;
 mod create;
 mod error;
+mod image;
 mod observe;
 mod progress;
 mod steps;

@@ -48,6 +48,11 @@ pub async fn observe(docker: &Docker, request: &ObserveRequest) -> Result<Snapsh
     let networks = observe_networks(docker, request).await?;
     let volumes = observe_volumes(docker, request).await?;
     let images = observe_images(docker, &request.scope.images).await?;
+    let observed_at = if request.scope.clock {
+        Some(engine_clock(docker).await?)
+    } else {
+        None
+    };
     Ok(Snapshot {
         format_version: SNAPSHOT_FORMAT_VERSION,
         project: request.project.clone(),
@@ -58,7 +63,18 @@ pub async fn observe(docker: &Docker, request: &ObserveRequest) -> Result<Snapsh
         networks,
         volumes,
         images,
+        observed_at,
     })
+}
+
+/// Reads the engine's clock, against which refresh pull policies compare
+/// the images' last tag times, which the same clock wrote.
+async fn engine_clock(docker: &Docker) -> Result<String, ExecutorError> {
+    let info = docker
+        .info()
+        .await
+        .map_err(|error| ExecutorError::engine("read the engine's system info", &error))?;
+    Ok(info.system_time.unwrap_or_default())
 }
 
 async fn engine_info(docker: &Docker) -> Result<EngineInfo, ExecutorError> {
@@ -353,6 +369,11 @@ async fn observe_images(
                 ));
             }
         };
+        let platform = image_platform(
+            inspect.os.as_deref(),
+            inspect.architecture.as_deref(),
+            inspect.variant.as_deref(),
+        );
         let config = inspect.config.unwrap_or_default();
         let mut volumes = config.volumes.unwrap_or_default();
         volumes.sort();
@@ -361,14 +382,35 @@ async fn observe_images(
             .and_then(|check| check.test)
             .and_then(|test| test.first().cloned())
             .is_some_and(|kind| kind != "NONE");
+        // Go's zero time stands for "never tagged", as for a pulled image.
+        let last_tag_time = inspect
+            .metadata
+            .and_then(|metadata| metadata.last_tag_time)
+            .filter(|time| !time.starts_with("0001-01-01"));
         images.insert(
             reference.clone(),
             ObservedImage {
                 id: inspect.id.unwrap_or_default(),
                 volumes,
                 healthcheck,
+                last_tag_time,
+                platform,
             },
         );
     }
     Ok(images)
+}
+
+/// Joins an image's platform fields as `os/architecture[/variant]`.
+fn image_platform(os: Option<&str>, architecture: Option<&str>, variant: Option<&str>) -> String {
+    let (Some(os), Some(architecture)) = (os, architecture) else {
+        return String::new();
+    };
+    if os.is_empty() || architecture.is_empty() {
+        return String::new();
+    }
+    match variant {
+        Some(variant) if !variant.is_empty() => format!("{os}/{architecture}/{variant}"),
+        _ => format!("{os}/{architecture}"),
+    }
 }

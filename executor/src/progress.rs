@@ -119,6 +119,8 @@ impl StepLabel {
                 "Copied content",
             ),
             StepAction::RemoveImage { name } => label("Image", name, "Removing", "Removed"),
+            StepAction::PullImage { image, .. } => label("Image", image, "Pulling", "Pulled"),
+            StepAction::BuildImage { image, .. } => label("Image", image, "Building", "Built"),
             StepAction::Wait {
                 service, condition, ..
             } => {

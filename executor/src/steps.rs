@@ -2,6 +2,7 @@
 //! that names a container by id acts on that id, so a container replaced
 //! behind the plan's back is reported instead of acted on by name.
 
+use std::path::Path;
 use std::time::Duration;
 
 use berth_planner::content::ContentFile;
@@ -20,6 +21,7 @@ use bollard::query_parameters::{
 use crate::content::{read_content, tar_archive};
 use crate::create::{convert_body, prepare_body};
 use crate::error::{StepError, status_of};
+use crate::image::{build_image, pull_image};
 use crate::wait::wait;
 
 /// Time a stop request may take beyond the container's stop timeout.
@@ -48,6 +50,14 @@ pub(crate) fn check_body(action: &StepAction) -> Result<(), StepError> {
         } => {
             let subject = format!("endpoint of `{container}` on network `{network}`");
             convert_body::<EndpointSettings>(&subject, endpoint).map(drop)
+        }
+        // A context that is gone fails here, before any step has run,
+        // rather than after the steps before the build.
+        StepAction::BuildImage { build, .. } if !Path::new(&build.context).is_dir() => {
+            Err(StepError::BuildContext {
+                path: build.context.clone(),
+                message: "not a folder".to_owned(),
+            })
         }
         _ => Ok(()),
     }
@@ -174,6 +184,12 @@ pub(crate) async fn run_step(docker: &Docker, action: &StepAction) -> Result<(),
             let result = docker.unpause_container(target(container)).await;
             on_container(container, "unpause", result)
         }
+        StepAction::PullImage {
+            image,
+            platform,
+            ignore_failure,
+        } => pull_image(docker, image, platform.as_deref(), *ignore_failure).await,
+        StepAction::BuildImage { image, build, .. } => build_image(docker, image, build).await,
         StepAction::Wait {
             service,
             containers,
@@ -332,6 +348,21 @@ mod tests {
             ..ContainerBody::default()
         };
         assert!(check_body(&create(body)).is_ok());
+    }
+
+    #[test]
+    fn check_body_rejects_missing_build_context() {
+        let action = StepAction::BuildImage {
+            image: "p-app".to_owned(),
+            service: "app".to_owned(),
+            build: Box::new(berth_planner::engine_body::BuildBody {
+                context: "/nonexistent/berth-context".to_owned(),
+                dockerfile: "Dockerfile".to_owned(),
+                ..Default::default()
+            }),
+        };
+        let error = check_body(&action).unwrap_err().to_string();
+        assert!(error.contains("/nonexistent/berth-context"), "{error}");
     }
 
     #[test]

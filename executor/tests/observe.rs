@@ -17,6 +17,7 @@ async fn empty_project_observes_stable() {
         networks: vec![project.network()],
         volumes: vec![format!("{}_data", project.name)],
         images: vec![IMAGE.to_owned(), "local/absent:none".to_owned()],
+        clock: false,
     };
 
     let first = project.observe(&scope).await;
@@ -32,10 +33,39 @@ async fn empty_project_observes_stable() {
     assert!(!image.healthcheck);
     assert!(!first.images.contains_key("local/absent:none"));
 
+    assert!(first.observed_at.is_none());
+
     let second = project.observe(&scope).await;
     assert_eq!(
         serde_json::to_string(&first).unwrap(),
         serde_json::to_string(&second).unwrap()
+    );
+}
+
+/// A scope that asks for the clock gets the engine's time, and an image
+/// made by `docker import` reports when it was tagged; both are what
+/// refresh pull policies compare.
+#[tokio::test]
+async fn clock_scope_records_engine_time() {
+    let Some(host) = engine_host() else { return };
+    let project = TestProject::new(&host, "obsclock").await;
+    let scope = ObserveScope {
+        images: vec![IMAGE.to_owned()],
+        clock: true,
+        ..ObserveScope::default()
+    };
+
+    let snapshot = project.observe(&scope).await;
+    let observed_at = snapshot.observed_at.expect("the clock is recorded");
+    assert!(observed_at.starts_with("20"), "observed_at {observed_at}");
+    let tagged = snapshot.images[IMAGE].last_tag_time.clone();
+    let tagged = tagged.expect("an imported image has a tag time");
+    assert!(tagged.starts_with("20"), "last_tag_time {tagged}");
+    let platform = &snapshot.images[IMAGE].platform;
+    assert!(platform.starts_with("linux/"), "platform {platform}");
+    assert!(
+        tagged[..19] <= observed_at[..19],
+        "{tagged} after {observed_at}"
     );
 }
 

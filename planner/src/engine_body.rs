@@ -7,7 +7,10 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+mod build;
 mod resources;
+
+pub use build::BuildBody;
 
 pub use resources::{
     DeviceMappingBody, DeviceRequestBody, LogConfigBody, ThrottleDeviceBody, UlimitBody,

@@ -9,7 +9,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::content::ContentFile;
-use crate::engine_body::{ContainerBody, EndpointBody, NetworkBody, VolumeBody};
+use crate::engine_body::{BuildBody, ContainerBody, EndpointBody, NetworkBody, VolumeBody};
 use crate::snapshot::ObserveScope;
 
 /// Version of the plan format; bumped on any incompatible change.
@@ -98,6 +98,15 @@ pub struct PlanOptions {
     /// Left out of the file when false, so older plans read the same.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub allow_volume_replace: bool,
+    /// `--pull POLICY`: the pull_policy of every service.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pull: Option<String>,
+    /// `--build`: build every service that has a `build:` section.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub build: bool,
+    /// `--no-build`: build nothing, even a missing image.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_build: bool,
 }
 
 /// Which images a teardown removes, as `docker compose down --rmi` picks
@@ -126,6 +135,10 @@ pub enum Action {
     Stop,
     Remove,
     NoOp,
+    /// An image is pulled from its registry.
+    Pull,
+    /// An image is built from its `build:` section.
+    Build,
 }
 
 /// The kind of resource a change is about.
@@ -195,6 +208,16 @@ pub enum Reason {
     /// The content of a secret or config the container uses changed: a
     /// file, an environment variable or an inline `content:`.
     ContentChanged,
+    /// `pull_policy: always` pulls the image on every apply.
+    PullAlways,
+    /// `pull_policy: build` builds the image on every apply.
+    BuildAlways,
+    /// A refresh pull policy (`daily`, `weekly`, `every_<duration>`) is
+    /// due: the image was last tagged longer ago than its interval.
+    RefreshDue,
+    /// The local image is of another platform than the service's
+    /// `platform`, so it counts as missing.
+    OtherPlatform,
 }
 
 /// One resource-level change, as a person reviews it.
@@ -301,7 +324,9 @@ pub enum StepAction {
     /// Creates a container. Strings of the form `berth-id(NAME)` in the
     /// body and in `hash_input` stand for the id of the container named
     /// NAME at that moment; when `hash_input` is present the executor
-    /// substitutes them, hashes it and writes the config-hash label.
+    /// substitutes them, hashes it and writes the config-hash label. A
+    /// string `berth-image-id(REF)` stands for the id of image REF at that
+    /// moment, for an image that a step of the same plan pulls or builds.
     CreateContainer {
         name: String,
         body: Box<ContainerBody>,
@@ -327,6 +352,23 @@ pub enum StepAction {
     },
     UnpauseContainer {
         container: ContainerRef,
+    },
+    /// Pulls an image from its registry.
+    PullImage {
+        image: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        platform: Option<String>,
+        /// A failed pull is logged and ignored, because a service of the
+        /// image has a `build:` section, as Docker Compose ignores it then.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        ignore_failure: bool,
+    },
+    /// Builds an image with the engine's build API from the context folder
+    /// in `build`, which the executor packs into a tar.
+    BuildImage {
+        image: String,
+        service: String,
+        build: Box<BuildBody>,
     },
     /// Polls containers until the condition holds; fails as soon as one
     /// exits in a way that can never satisfy it.
@@ -369,4 +411,12 @@ pub struct Summary {
     pub restart: u32,
     pub stop: u32,
     pub unpause: u32,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub pull: u32,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub build: u32,
+}
+
+fn is_zero(count: &u32) -> bool {
+    *count == 0
 }

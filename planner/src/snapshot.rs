@@ -40,6 +40,13 @@ pub struct Snapshot {
     /// Local images, keyed by the reference the model names
     /// (`local/busybox:test`); absent when the engine does not have it.
     pub images: BTreeMap<String, ObservedImage>,
+    /// The engine's clock at the time of the observation (RFC 3339),
+    /// recorded only when the scope asks for it, because a refresh pull
+    /// policy (`daily`, `weekly`, `every_<duration>`) compares it with an
+    /// image's last tag time. Left out otherwise, so that observing the
+    /// same state twice gives the same bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_at: Option<String>,
 }
 
 /// What an observation covers beyond the resources carrying the project
@@ -62,6 +69,9 @@ pub struct ObserveScope {
     /// Image references the model uses.
     #[serde(default)]
     pub images: Vec<String>,
+    /// Whether to record the engine's clock, for refresh pull policies.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub clock: bool,
 }
 
 /// The engine's identity and the API version negotiated with it.
@@ -220,6 +230,15 @@ pub struct ObservedImage {
     /// Whether the image declares a `HEALTHCHECK`.
     #[serde(default)]
     pub healthcheck: bool,
+    /// When the engine last gave the image a tag (`Metadata.LastTagTime`,
+    /// RFC 3339), by a build, a `docker tag` or an import; absent when the
+    /// engine reports none, as for an image that was only pulled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_tag_time: Option<String>,
+    /// Platform of the image as `os/architecture[/variant]`, such as
+    /// `linux/amd64`; empty when the engine reports none.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub platform: String,
 }
 
 impl Snapshot {

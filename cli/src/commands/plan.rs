@@ -89,5 +89,8 @@ fn options(args: &PlanArgs) -> anyhow::Result<PlanOptions> {
             RmiArg::All => ImageRemoval::All,
         }),
         allow_volume_replace: args.allow_volume_replace,
+        pull: args.pull.clone(),
+        build: args.build,
+        no_build: args.no_build,
     })
 }

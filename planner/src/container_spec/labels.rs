@@ -7,7 +7,7 @@ use crate::content::{CONTENT_DIGESTS_LABEL, digests_label, service_digests};
 
 /// Value of `com.docker.compose.version`: the Docker Compose version whose
 /// create bodies this module reproduces.
-const COMPOSE_VERSION: &str = "2.40.3";
+pub(crate) const COMPOSE_VERSION: &str = "2.40.3";
 
 /// Builds the labels, later entries overriding earlier ones in the order
 /// Compose merges them: user labels, the project labels, `replace`,

@@ -29,6 +29,7 @@ use crate::engine_body::{
 };
 use crate::model::{Project, Service};
 
+pub(crate) use labels::COMPOSE_VERSION;
 pub use secrets::copied_files;
 
 /// Everything needed to build the create body of one container.

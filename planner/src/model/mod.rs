@@ -9,6 +9,7 @@
 mod duration;
 mod lifecycle;
 mod project;
+mod pull_policy;
 mod resources;
 mod service;
 
@@ -18,6 +19,7 @@ pub use lifecycle::{
     WatchTrigger,
 };
 pub use project::{FileObject, Ipam, IpamPool, Network, Project, Volume};
+pub use pull_policy::PullPolicy;
 pub use resources::{
     BlkioConfig, ByteCount, DeployResources, DeviceMapping, DeviceRequest, GoFloat, Logging,
     Resource, RestartPolicy, ThrottleDevice, Ulimit, WeightDevice,

@@ -66,6 +66,9 @@ impl Planner<'_> {
             .images
             .get(&image)
             .map(|image| image.id.clone());
+        // What new containers record: the id a pull or build of this plan
+        // gives the image, or the observed one.
+        let created_image = self.create_image_id(&image);
 
         let mut observed: Vec<&ObservedContainer> = self
             .snapshot
@@ -174,7 +177,7 @@ impl Planner<'_> {
                     number,
                     &final_name,
                     &resolved,
-                    expected_image.as_deref(),
+                    created_image.as_deref(),
                     verdict.reasons,
                 )?;
                 finals.push(FinalContainer {
@@ -197,7 +200,7 @@ impl Planner<'_> {
                 number,
                 &final_name,
                 &resolved,
-                expected_image.as_deref(),
+                created_image.as_deref(),
                 None,
                 dependents_stopped.clone(),
             )?;

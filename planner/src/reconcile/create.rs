@@ -62,11 +62,12 @@ impl Planner<'_> {
             });
         }
         let service = &resolved.service;
+        let image = service_image(&self.project.name, name, service);
         if expected_image.is_none() {
-            let image = service_image(&self.project.name, name, service);
             return Err(PlanError::ImageMissing {
                 service: name.to_string(),
                 image,
+                policy: service.pull_policy.clone().unwrap_or_default(),
             });
         }
         let link_targets = self.link_targets(service);
@@ -97,6 +98,7 @@ impl Planner<'_> {
                 after.extend(self.resource_steps.volumes.get(source).cloned());
             }
         }
+        after.extend(self.image_steps.get(&image).cloned());
         after.extend(self.orphan_steps.iter().cloned());
         // A container that has the name now (an orphan, or a leftover of
         // an interrupted replacement) is removed before the create.

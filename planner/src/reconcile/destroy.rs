@@ -16,7 +16,7 @@ use crate::plan::{
 use crate::snapshot::{ObservedContainer, Snapshot};
 
 use super::steps::StepList;
-use super::{PlanError, graph, images, model_digest, observe_scope, summarize};
+use super::{PlanError, graph, image_removal, model_digest, observe_scope, summarize};
 
 /// Plans the teardown of `project`.
 pub fn plan_destroy(
@@ -138,7 +138,7 @@ pub fn plan_destroy(
             .iter()
             .filter(|container| !is_removed(container))
             .collect();
-        let removed = images::plan_image_removal(
+        let removed = image_removal::plan_image_removal(
             project,
             snapshot,
             removal,

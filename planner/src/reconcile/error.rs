@@ -84,9 +84,36 @@ pub enum PlanError {
     },
 
     #[error(
-        "image `{image}` of service `{service}` is not on the engine (berth does not pull images yet: pull or build it first)"
+        "image `{image}` of service `{service}` is not on the engine, and its pull_policy `{policy}` neither pulls nor builds it (pull or build it first, or change pull_policy)"
     )]
-    ImageMissing { service: String, image: String },
+    ImageMissing {
+        service: String,
+        image: String,
+        policy: String,
+    },
+
+    #[error(
+        "image `{image}` of service `{service}` is not on the engine, and --no-build forbids building it (build it first, or plan without --no-build)"
+    )]
+    NoBuildImageMissing { service: String, image: String },
+
+    #[error("service `{service}` has an invalid pull_policy: {message}")]
+    InvalidPullPolicy { service: String, message: String },
+
+    #[error(
+        "service `{service}` has a refresh pull_policy, but the snapshot records no engine clock in `observed_at` (observe the project again with `berth snapshot`)"
+    )]
+    MissingClock { service: String },
+
+    #[error(
+        "build.{key} of service `{service}` is not supported: berth builds with the engine's classic builder (remove it, or build the image before planning)"
+    )]
+    BuildNotSupported { service: String, key: String },
+
+    #[error(
+        "build context `{context}` of service `{service}` is not supported: berth builds from local folders only (clone it and point context at the folder)"
+    )]
+    RemoteBuildContext { service: String, context: String },
 
     #[error(
         "network `{network}` sets enable_ipv4: false, which needs engine api 1.47 or later; the engine has {api} (upgrade the engine, or remove enable_ipv4)"

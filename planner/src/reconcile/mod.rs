@@ -4,6 +4,7 @@
 //! and removes containers; the start phase then waits for each service's
 //! `depends_on` conditions and starts what is not running.
 
+mod clock;
 mod containers;
 mod content;
 mod create;
@@ -11,9 +12,11 @@ mod destroy;
 mod diff;
 mod error;
 mod graph;
+mod image_removal;
 mod images;
 mod network_replace;
 mod orphans;
+mod platform;
 mod ports;
 mod references;
 mod replace;
@@ -67,6 +70,9 @@ pub(crate) struct Planner<'a> {
     service_create_steps: BTreeMap<String, Vec<String>>,
     /// Containers removed around replaced volumes, by service.
     volume_removals: BTreeMap<String, VolumeRemovals>,
+    /// Last pull or build step of each image reference the plan pulls or
+    /// builds; creates of containers that run it wait for it.
+    image_steps: BTreeMap<String, String>,
 }
 
 /// Plans the convergence of `project` from the state in `snapshot`.
@@ -98,6 +104,7 @@ pub fn plan(
         restarted: BTreeMap::new(),
         service_create_steps: BTreeMap::new(),
         volume_removals: BTreeMap::new(),
+        image_steps: BTreeMap::new(),
     };
     ports::check_published_ports(
         project,
@@ -116,6 +123,7 @@ pub fn plan(
     )?;
     planner.plan_volume_replacements()?;
     planner.plan_network_replacements();
+    planner.plan_images()?;
     planner.plan_orphans();
     let order = graph::dependency_order(&planner.selection.services);
     for name in &order {
@@ -175,6 +183,8 @@ fn summarize(changes: &[ResourceChange]) -> Summary {
             Action::Restart => &mut summary.restart,
             Action::Stop => &mut summary.stop,
             Action::Unpause => &mut summary.unpause,
+            Action::Pull => &mut summary.pull,
+            Action::Build => &mut summary.build,
             Action::NoOp => continue,
         };
         *counter += 1;
@@ -195,7 +205,12 @@ pub fn model_digest(project: &Project) -> String {
 pub fn observe_scope(project: &Project) -> ObserveScope {
     let mut container_names = BTreeSet::new();
     let mut images = BTreeSet::new();
+    let mut clock = false;
     for (name, service) in &project.services {
+        clock |= matches!(
+            crate::model::PullPolicy::parse(service.pull_policy.as_deref()),
+            Ok(crate::model::PullPolicy::Refresh { .. })
+        );
         let count = service.expected_scale().max(1);
         for number in 1..=count.min(64) {
             let number = u32::try_from(number).unwrap_or(u32::MAX);
@@ -213,5 +228,6 @@ pub fn observe_scope(project: &Project) -> ObserveScope {
         networks: project.networks.values().map(|n| n.name.clone()).collect(),
         volumes: project.volumes.values().map(|v| v.name.clone()).collect(),
         images: images.into_iter().collect(),
+        clock,
     }
 }

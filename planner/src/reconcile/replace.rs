@@ -107,7 +107,14 @@ impl Planner<'_> {
             .entry(name.to_string())
             .or_default()
             .push(rename);
-        let diffs = replacement_diffs(old, &body, &reasons, expected_image);
+        // The diff shows the id the container was judged against, which is
+        // the observed one even when a pull of this plan may change it.
+        let observed_image = self
+            .snapshot
+            .images
+            .get(&service_image(&self.project.name, name, &resolved.service))
+            .map(|image| image.id.as_str());
+        let diffs = replacement_diffs(old, &body, &reasons, observed_image);
         let caused_by = if reasons.contains(&Reason::ReferenceReplaced) {
             resolved.replaced_parents.clone()
         } else {

@@ -142,6 +142,12 @@ fn check_flags(options: &PlanOptions) -> Result<(), PlanError> {
         (options.renew_anon_volumes, "--renew-anon-volumes"),
         (options.always_recreate_deps, "--always-recreate-deps"),
     ];
+    if options.build && options.no_build {
+        return Err(PlanError::ConflictingFlags {
+            first: "--build",
+            second: "--no-build",
+        });
+    }
     if options.no_recreate {
         for (set, flag) in conflicts {
             if set {

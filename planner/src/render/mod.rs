@@ -39,10 +39,12 @@ pub struct RenderOptions {
 
 /// Returns the symbol of an action in the change list.
 ///
-/// `+` creates, `-/+` replaces, `-` removes, and `~` changes the state of a
-/// container that is kept (start, unpause, restart, stop).
+/// `+` creates, `-/+` replaces, `-` removes, `~` changes the state of a
+/// container that is kept (start, unpause, restart, stop), and `>` pulls
+/// or builds an image.
 fn action_symbol(action: Action) -> &'static str {
     match action {
+        Action::Pull | Action::Build => ">",
         Action::Create => "+",
         Action::Replace => "-/+",
         Action::Remove => "-",
@@ -62,6 +64,8 @@ fn action_verb(action: Action) -> &'static str {
         Action::Stop => "stop",
         Action::Remove => "remove",
         Action::NoOp => "keep",
+        Action::Pull => "pull",
+        Action::Build => "build",
     }
 }
 
@@ -95,6 +99,14 @@ fn legend(plan: &Plan) -> Option<String> {
     .collect();
     if !state_verbs.is_empty() {
         entries.push(format!("~ {}", join_words(&state_verbs, "or")));
+    }
+    let image_verbs: Vec<&str> = [Action::Pull, Action::Build]
+        .into_iter()
+        .filter(|action| has(*action))
+        .map(action_verb)
+        .collect();
+    if !image_verbs.is_empty() {
+        entries.push(format!("> {}", join_words(&image_verbs, "or")));
     }
     if entries.is_empty() {
         return None;
@@ -181,6 +193,8 @@ pub fn summary_line(summary: &Summary) -> String {
         (summary.unpause, "unpause"),
         (summary.restart, "restart"),
         (summary.stop, "stop"),
+        (summary.pull, "pull"),
+        (summary.build, "build"),
     ];
     for (count, verb) in optional {
         if count != 0 {
@@ -218,6 +232,13 @@ fn describe_reasons(plan: &Plan, change: &ResourceChange) -> Vec<String> {
 /// Describes one reason in words.
 fn describe_reason(plan: &Plan, change: &ResourceChange, reason: Reason) -> String {
     match reason {
+        Reason::Missing if change.kind == ResourceKind::Image => {
+            if build_follows_pull(plan, &change.name) {
+                "it is not on the engine; it is built if the pull fails".to_string()
+            } else {
+                "it is not on the engine".to_string()
+            }
+        }
         Reason::Missing => "it does not exist yet".to_string(),
         Reason::ScaleUp => "the service is scaled up".to_string(),
         Reason::ScaleDown => "the service is scaled down".to_string(),
@@ -279,7 +300,29 @@ fn describe_reason(plan: &Plan, change: &ResourceChange, reason: Reason) -> Stri
         },
         Reason::UpToDate => "it is up to date".to_string(),
         Reason::Completed => "one-shot completed successfully".to_string(),
+        Reason::PullAlways if plan.options.pull.is_some() => "--pull always was given".to_string(),
+        Reason::PullAlways => "pull_policy is always".to_string(),
+        Reason::BuildAlways if plan.options.build => "--build was given".to_string(),
+        Reason::BuildAlways => "pull_policy is build".to_string(),
+        Reason::OtherPlatform => match change.service.as_deref() {
+            Some(service) => {
+                format!("the local image is of another platform than service {service} asks for")
+            }
+            None => "the local image is of another platform".to_string(),
+        },
+        Reason::RefreshDue => {
+            "the image was last tagged longer ago than its pull_policy interval".to_string()
+        }
     }
+}
+
+/// Whether the plan builds image `reference` after a pull whose failure
+/// it ignores.
+fn build_follows_pull(plan: &Plan, reference: &str) -> bool {
+    plan.steps.iter().any(|step| {
+        matches!(&step.action, StepAction::BuildImage { image, build, .. }
+            if image == reference && build.only_if_missing)
+    })
 }
 
 /// Finds the image reference of the change's service in the plan's create
@@ -348,6 +391,24 @@ fn step_line(step: &Step, renames: &BTreeMap<&str, &str>) -> String {
         ),
         StepAction::CreateVolume { name, .. } => ("create_volume", name.clone()),
         StepAction::RemoveVolume { name } => ("remove_volume", name.clone()),
+        StepAction::PullImage {
+            image,
+            ignore_failure,
+            ..
+        } => {
+            let mut target = image.clone();
+            if *ignore_failure {
+                target.push_str(", ignoring a failure");
+            }
+            ("pull_image", target)
+        }
+        StepAction::BuildImage { image, build, .. } => {
+            let mut target = format!("{image} from {}", build.context);
+            if build.only_if_missing {
+                target.push_str(", unless the pull brought it");
+            }
+            ("build_image", target)
+        }
         StepAction::CreateContainer { name, .. } => ("create_container", name.clone()),
         StepAction::StartContainer { container } => ("start_container", name(&container.name)),
         StepAction::StopContainer { container, .. } => ("stop_container", name(&container.name)),
