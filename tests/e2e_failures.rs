@@ -389,6 +389,36 @@ fn wait_accepts_completed_one_shot() {
     assert_eq!(again.code, NO_CHANGES, "{}", again.pretty());
 }
 
+/// `--wait` fails on a one-shot that nothing waits on to complete, naming
+/// it. It runs for less than one poll interval, so a single poll can see it
+/// running and must not take that as ready.
+#[test]
+fn wait_fails_on_one_shot_nothing_waits_on() {
+    let engine = require_engine!();
+    for _ in 0..3 {
+        let project = TestProject::new(&engine);
+        project.write(
+            "compose.yaml",
+            &format!(
+                r#"services:
+  janitor:
+    image: {BUSYBOX_IMAGE}
+    command: ["sleep", "0.3"]
+"#
+            ),
+        );
+        let planned = plan(&project, &["--wait"]);
+        let out = try_apply(&project, &planned);
+        assert_failure(&out, "berth apply with --wait");
+        let janitor = format!("{}-janitor-1", project.name());
+        let message = stderr_text(&out);
+        assert!(
+            message.contains(&format!("container {janitor} exited (0)")),
+            "the error does not name {janitor}: {message}"
+        );
+    }
+}
+
 /// `--wait --wait-timeout` gives up on a service that never turns healthy
 /// and leaves it running.
 #[test]

@@ -3,6 +3,7 @@
 //! satisfy it, so a dependency that already exited is reported at once
 //! instead of waited on forever.
 
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use berth_planner::plan::WaitCondition;
@@ -33,16 +34,23 @@ pub(crate) async fn wait(
 ) -> Result<(), StepError> {
     let deadline =
         (timeout_seconds > 0).then(|| Instant::now() + Duration::from_secs(timeout_seconds));
+    let mut running = BTreeSet::new();
     loop {
         let poll = match condition {
             WaitCondition::Healthy => {
-                poll_health(docker, containers, WithoutHealthcheck::Fail).await?
+                poll_health(docker, containers, WithoutHealthcheck::Fail, &mut running).await?
             }
             WaitCondition::CompletedSuccessfully => {
                 poll_completed(docker, service, containers).await?
             }
             WaitCondition::RunningOrHealthy => {
-                poll_health(docker, containers, WithoutHealthcheck::RunningIsReady).await?
+                poll_health(
+                    docker,
+                    containers,
+                    WithoutHealthcheck::RunningIsReady,
+                    &mut running,
+                )
+                .await?
             }
         };
         if let Poll::Satisfied = poll {
@@ -93,17 +101,20 @@ async fn inspect(docker: &Docker, name: &str) -> Result<Observed, StepError> {
 enum WithoutHealthcheck {
     /// The wait fails: `service_healthy` needs a healthcheck.
     Fail,
-    /// Running is enough, as for `up --wait`.
+    /// Running is enough, as for `up --wait`, once the container has been
+    /// seen running at two polls in a row.
     RunningIsReady,
 }
 
 /// Polls until every container is healthy. A container that exited fails
 /// the wait (even with code 0, as in Docker Compose 2.40.3), and so does
-/// an unhealthy one.
+/// an unhealthy one. `running` holds the containers without a healthcheck
+/// that the previous poll saw running.
 async fn poll_health(
     docker: &Docker,
     containers: &[String],
     without_healthcheck: WithoutHealthcheck,
+    running: &mut BTreeSet<String>,
 ) -> Result<Poll, StepError> {
     let mut all_ready = true;
     for name in containers {
@@ -121,9 +132,14 @@ async fn poll_health(
             None if without_healthcheck == WithoutHealthcheck::Fail => {
                 return Err(StepError::NoHealthcheck { name: name.clone() });
             }
-            // NOTE: a one-shot still running at this poll counts as ready,
-            // so `--wait` misses a fast exit, as Docker Compose 2.40.3 does.
-            None => all_ready &= observed.status == Some(ContainerStateStatusEnum::RUNNING),
+            // A one-shot can be caught running just before it exits, so a
+            // container counts only once two polls 500 ms apart saw it
+            // running. A fast exit then fails the wait every time, where
+            // Docker Compose 2.40.3 sometimes misses it.
+            None if observed.status == Some(ContainerStateStatusEnum::RUNNING) => {
+                all_ready &= !running.insert(name.clone());
+            }
+            None => all_ready = false,
             Some(HealthStatusEnum::HEALTHY) => {}
             Some(HealthStatusEnum::UNHEALTHY) => {
                 return Err(StepError::Unhealthy { name: name.clone() });
