@@ -254,6 +254,11 @@ fn normalize_container(mut container: Value) -> Value {
     // next. berth sorts them, and only their content is comparable.
     if let Some(config) = fields.get_mut("Config") {
         sort_array(config.get_mut("Env"), "");
+        // berth's own labels (the content digests of secrets and configs)
+        // are what it adds on purpose; Compose's labels stay compared.
+        if let Some(Value::Object(labels)) = config.get_mut("Labels") {
+            labels.retain(|key, _| !key.starts_with("berth."));
+        }
         if let Some(Value::String(depends_on)) = config
             .get_mut("Labels")
             .and_then(|labels| labels.get_mut("com.docker.compose.depends_on"))
