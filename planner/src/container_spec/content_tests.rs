@@ -115,7 +115,7 @@ fn copied_files_defaults_and_long_syntax() {
 }
 
 #[test]
-fn process_value_wins_and_names_no_env_file() {
+fn process_value_wins_and_env_file_is_still_recorded() {
     let project = project_with(
         EVERY_SOURCE,
         "API_KEY=from-dotenv\n",
@@ -127,7 +127,7 @@ fn process_value_wins_and_names_no_env_file() {
         files[0].source,
         ContentSource::Environment {
             variable: "API_KEY".into(),
-            env_files: Vec::new(),
+            env_files: vec!["/p/.env".into()],
         }
     );
 }

@@ -38,9 +38,9 @@ pub(crate) fn resolve(
                 continue;
             };
             object.digest = Some(digest(value.as_bytes()));
-            if !process.contains_key(variable) {
-                object.env_files = defining_files(variable, env_file_paths, process, source)?;
-            }
+            // Recorded even when the process sets the variable, so that an
+            // apply run without it still finds the value the files give.
+            object.env_files = defining_files(variable, env_file_paths, process, source)?;
         } else if let Some(content) = &object.content {
             object.digest = Some(digest(content.as_bytes()));
         }
