@@ -8,6 +8,7 @@ mod commands;
 mod exit;
 mod project;
 
+use std::io::IsTerminal;
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -79,6 +80,8 @@ fn init_logging(verbose: u8) {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        // Colour codes only for a terminal, not for a log file or a pipe.
+        .with_ansi(std::io::stderr().is_terminal())
         .with_target(false)
         .init();
 }
