@@ -134,13 +134,13 @@ pub fn copied_files(
                 // A secret's inline content would sit in the plan in plain
                 // text, and `apply` has no other place to read it from.
                 (Some(_), _) if secret => {
-                    return Err(ContainerSpecError::Unsupported {
+                    return Err(ContainerSpecError::Invalid {
                         service: service_name.to_owned(),
                         field,
-                        value: format!(
-                            "{key} given by `content:` (the plan would carry the secret in \
-                             plain text; use `environment:` or `file:`)"
-                        ),
+                        value: key,
+                        reason: "a secret given by `content:` would sit in the plan in plain \
+                                 text (give it by `environment:` or `file:`)"
+                            .to_owned(),
                     });
                 }
                 (Some(content), _) => ContentSource::Inline {
