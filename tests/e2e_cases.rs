@@ -233,8 +233,17 @@ fn no_deps_leaves_dependency_alone() {
     let with_deps = plan(&project, &["api"]);
     assert_eq!(with_deps.action(&cache), "create", "{}", with_deps.pretty());
     assert_eq!(with_deps.action(&api), "no_op", "{}", with_deps.pretty());
+    assert!(
+        with_deps
+            .steps()
+            .iter()
+            .any(|s| s["id"] == "wait.healthy:cache"),
+        "the plan does not wait for cache:\n{}",
+        with_deps.pretty()
+    );
     apply(&project, &with_deps);
-    assert_eq!(status(&project, &cache), "running", "{cache}");
+    let health = project.inspect_container(&cache)["State"]["Health"]["Status"].clone();
+    assert_eq!(health, "healthy", "{cache}");
     assert_eq!(container_id(&project, &api), new_api_id, "api was replaced");
     assert_eq!(started_at(&project, &api), api_started, "api was restarted");
 }
