@@ -3,7 +3,7 @@
 //! the config-hash labels it writes with berth's hashes:
 //!
 //! - each container's label with `berth config --hash` for its service
-//!   (except services whose hash holds other containers' ids);
+//!   (except services whose hash includes other containers' ids);
 //! - each network's and volume's label with the create step of
 //!   `berth plan`, planned before Compose creates anything.
 //!
@@ -198,8 +198,8 @@ fn first_line(text: &str) -> String {
     text.trim().lines().last().unwrap_or_default().to_owned()
 }
 
-/// Whether the case names something that two cases running at once could
-/// both claim: a fixed container, network or volume name, an external
+/// Returns whether the case names something that two cases running at once
+/// could both claim: a fixed container, network or volume name, an external
 /// resource, or a fixed subnet.
 fn claims_fixed_names(model: &Value, project: &str) -> bool {
     let fixed_resource = |kind: &str| {
@@ -241,8 +241,8 @@ fn create_externals(engine: &Engine, model: &Value) -> Vec<[String; 3]> {
     created
 }
 
-/// The images the case needs: each service's image, or Compose's default
-/// name for a service that only builds.
+/// Returns the images the case needs: each service's image, or Compose's
+/// default name for a service that only builds.
 fn images(model: &Value, project: &str) -> Vec<String> {
     let Some(services) = model["services"].as_object() else {
         return Vec::new();
@@ -256,9 +256,9 @@ fn images(model: &Value, project: &str) -> Vec<String> {
         .collect()
 }
 
-/// Tags the stand-in as every missing image; records the tags it made in
-/// `tagged`, to be removed when every case is done (a container of a case
-/// still running may hold one).
+/// Tags the stand-in as every missing image and records the new tags in
+/// `tagged`. They are removed only when every case is done, because a
+/// container of a case still running may use one.
 fn tag_stand_ins(engine: &Engine, wanted: &[String], tagged: &Mutex<BTreeSet<String>>) {
     for image in wanted {
         let mut tagged = tagged.lock().unwrap_or_else(|e| e.into_inner());
