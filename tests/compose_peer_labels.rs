@@ -13,12 +13,12 @@
 //!
 //! Compose cannot create some cases on this engine (plugins, runtimes,
 //! bind sources the corpus leaves out). They are listed in
-//! [`CREATE_FAILS`] with the reason; what Compose made before failing is
-//! still compared, and their services' hashes are compared through
-//! `config --hash` by `compose_peer_parity`. A listed case that Compose
+//! [`CREATE_FAILS`] with the reason. What Compose made before failing is
+//! still compared, and `compose_peer_parity` compares their services'
+//! hashes through `config --hash`. A listed case that Compose
 //! now creates, or an unlisted one it cannot, fails the test.
 //!
-//! berth refuses to plan a few cases that Compose creates but would fail
+//! berth rejects a few cases that Compose creates but would fail
 //! to start (an unset secret variable, a fixed host port on two
 //! replicas); they are listed in [`PLAN_REJECTS`] with the error berth
 //! must give.
@@ -49,7 +49,7 @@ use serde_json::Value;
 use support::{BUSYBOX_IMAGE, Engine, TestProject, describe, stderr_text};
 
 /// The stand-in image: the offline test image with `sh` as its command,
-/// since the engine refuses to create a container with no command.
+/// since the engine rejects creating a container with no command.
 const STAND_IN: &str = "local/peer-stand-in:test";
 
 /// How many cases run at once.
@@ -163,7 +163,7 @@ const CREATE_FAILS: &[(&str, &str)] = &[
     ),
 ];
 
-/// Cases that Compose creates but berth refuses to plan, because Compose
+/// Cases that Compose creates but berth rejects at plan time, because Compose
 /// would fail later, when it starts them. berth's error must contain the
 /// text given.
 const PLAN_REJECTS: &[(&str, &str)] = &[
@@ -190,7 +190,7 @@ struct Compared {
     create_error: Option<String>,
     /// berth's error, when it reports a field as not supported.
     unsupported: Option<String>,
-    /// berth's error, when it refuses a case listed in [`PLAN_REJECTS`].
+    /// berth's error, when it rejects a case listed in [`PLAN_REJECTS`].
     rejected: Option<String>,
 }
 
@@ -243,7 +243,7 @@ fn create_externals(engine: &Engine, model: &Value) -> Vec<[String; 3]> {
 
 /// Returns the images the case needs: each service's image, or Compose's
 /// default name for a service that only builds.
-fn images(model: &Value, project: &str) -> Vec<String> {
+fn needed_images(model: &Value, project: &str) -> Vec<String> {
     let Some(services) = model["services"].as_object() else {
         return Vec::new();
     };
@@ -259,8 +259,8 @@ fn images(model: &Value, project: &str) -> Vec<String> {
 /// Tags the stand-in as every missing image and records the new tags in
 /// `tagged`. They are removed only when every case is done, because a
 /// container of a case still running may use one.
-fn tag_stand_ins(engine: &Engine, wanted: &[String], tagged: &Mutex<BTreeSet<String>>) {
-    for image in wanted {
+fn tag_stand_ins(engine: &Engine, images: &[String], tagged: &Mutex<BTreeSet<String>>) {
+    for image in images {
         let mut tagged = tagged.lock().unwrap_or_else(|e| e.into_inner());
         if tagged.contains(image) || engine.docker(&["image", "inspect", image]).status.success() {
             continue;
@@ -291,7 +291,7 @@ fn check_case(
     } else {
         _shared = exclusive.read().unwrap_or_else(|e| e.into_inner());
     }
-    tag_stand_ins(engine, &images(&model, project.name()), tagged);
+    tag_stand_ins(engine, &needed_images(&model, project.name()), tagged);
     let externals = create_externals(engine, &model);
 
     let plan = copy.run(berth_binary(), &["plan"]);
@@ -418,7 +418,7 @@ fn peer_corpus_labels_match_compose() {
         );
         let note = match (&compared.unsupported, &compared.rejected) {
             (Some(why), _) => format!("; berth plan: {why}"),
-            (None, Some(why)) => format!("; berth refuses the plan: {why}"),
+            (None, Some(why)) => format!("; berth rejects the plan: {why}"),
             (None, None) => String::new(),
         };
         match (&compared.create_error, listed) {

@@ -81,7 +81,7 @@ fn check_case(compose: &Path, source: &Path) -> Result<Outcome, String> {
     let from_berth = copy.run(berth_binary(), &config);
     match (from_compose.status.success(), from_berth.status.success()) {
         (false, false) => {
-            // An error must say which file it is about.
+            // An error must name the file it is about.
             let message = stderr_text(&from_berth);
             return match message.contains(&*copy.dir().to_string_lossy()) {
                 true => Ok(Outcome::BothFail),

@@ -14,7 +14,8 @@ use e2e_util::{
 };
 use support::{BUSYBOX_IMAGE, TestProject, assert_success, describe, stderr_text, stdout_text};
 
-/// A one-shot `init` that exits with `code`, waited for by a long-running `app`.
+/// Returns a compose file with a one-shot `init` that exits with `code`,
+/// and a long-running `app` that waits for it.
 fn one_shot_and_app(code: u8) -> String {
     format!(
         r#"services:
@@ -51,8 +52,8 @@ fn after_of(planned: &Planned, id: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// Whether the plan changes a container: it lists it with an action other
-/// than `no_op`.
+/// Returns whether the plan changes a container, that is, lists it with an
+/// action other than `no_op`.
 fn touches(planned: &Planned, container: &str) -> bool {
     planned
         .changes()

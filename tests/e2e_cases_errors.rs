@@ -1,4 +1,4 @@
-//! End-to-end tests of projects that berth must refuse, or accept with a
+//! End-to-end tests of projects that berth must reject, or accept with a
 //! warning, before it acts: a fixed container name with several replicas,
 //! a network or container name already held by something else, and
 //! external networks.
@@ -84,7 +84,7 @@ impl Drop for HandMade {
 
 /// Runs `berth plan ARGS`, expects it to fail, checks that the engine has
 /// nothing of the project, and returns stderr.
-fn refused(project: &TestProject, args: &[&str]) -> String {
+fn rejected(project: &TestProject, args: &[&str]) -> String {
     let mut full = vec!["plan"];
     full.extend_from_slice(args);
     let out = project.berth(&full);
@@ -94,7 +94,8 @@ fn refused(project: &TestProject, args: &[&str]) -> String {
     stderr_text(&out)
 }
 
-/// A service `worker` with a fixed container name and `count` lines.
+/// Returns a compose file with a service `worker` that has a fixed
+/// container name and the `count` lines.
 fn fixed_name_worker(fixed: &str, count: &str) -> String {
     format!(
         "services:\n  worker:\n    image: {BUSYBOX_IMAGE}\n    command: [\"sleep\", \"3600\"]\n    container_name: {fixed}\n{count}"
@@ -102,7 +103,7 @@ fn fixed_name_worker(fixed: &str, count: &str) -> String {
 }
 
 #[test]
-fn fixed_container_name_with_replicas_is_refused() {
+fn fixed_name_with_replicas_rejected() {
     let engine = require_engine!();
     let project = TestProject::new(&engine);
     let fixed = format!("{}-fixed-worker", project.name());
@@ -113,7 +114,7 @@ fn fixed_container_name_with_replicas_is_refused() {
     ];
     for (count, args) in variants {
         project.write("compose.yaml", &fixed_name_worker(&fixed, count));
-        let stderr = refused(&project, args);
+        let stderr = rejected(&project, args);
         for part in ["worker", &fixed] {
             assert!(
                 stderr.contains(part),
@@ -125,7 +126,7 @@ fn fixed_container_name_with_replicas_is_refused() {
     }
 }
 
-/// One long-running service `app`.
+/// Returns a compose file with one long-running service `app`.
 fn app_only() -> String {
     format!(
         "services:\n  app:\n    image: {BUSYBOX_IMAGE}\n    command: [\"sleep\", \"3600\"]\n    init: true\n"
@@ -133,14 +134,14 @@ fn app_only() -> String {
 }
 
 #[test]
-fn unlabelled_default_network_is_refused() {
+fn unlabelled_default_network_rejected() {
     let engine = require_engine!();
     let hand_made = HandMade::new(&engine);
     let project = TestProject::new(&engine);
     project.write("compose.yaml", &app_only());
     hand_made.network(&format!("{}_default", project.name()), &[]);
 
-    let stderr = refused(&project, &[]);
+    let stderr = rejected(&project, &[]);
     for part in [
         "com.docker.compose.network",
         "\"\"",
@@ -152,7 +153,7 @@ fn unlabelled_default_network_is_refused() {
 }
 
 #[test]
-fn default_network_of_another_project_is_used_with_warning() {
+fn foreign_default_network_warns() {
     let engine = require_engine!();
     let hand_made = HandMade::new(&engine);
     let project = TestProject::new(&engine);
@@ -189,12 +190,12 @@ fn app_on_external(name: &str) -> String {
 }
 
 #[test]
-fn missing_external_network_is_refused_by_its_name() {
+fn missing_external_network_rejected() {
     let engine = require_engine!();
     let project = TestProject::new(&engine);
     let edge = format!("{}-edge", project.name());
     project.write("compose.yaml", &app_on_external(&edge));
-    let stderr = refused(&project, &[]);
+    let stderr = rejected(&project, &[]);
     assert!(stderr.contains(&format!("`{edge}`")), "{stderr}");
 
     // Without `name:`, the key itself is the name, never prefixed with the
@@ -203,7 +204,7 @@ fn missing_external_network_is_refused_by_its_name() {
         "compose.yaml",
         &format!("{}networks:\n  default:\n    external: true\n", app_only()),
     );
-    let stderr = refused(&project, &[]);
+    let stderr = rejected(&project, &[]);
     assert!(stderr.contains("`default`"), "{stderr}");
     assert!(
         !stderr.contains(&format!("{}_default", project.name())),
@@ -242,7 +243,7 @@ fn proxy_and_site(fixed: &str) -> String {
 }
 
 #[test]
-fn name_held_by_another_project_is_refused() {
+fn name_held_by_project_rejected() {
     let engine = require_engine!();
     let other = TestProject::new(&engine);
     let fixed = format!("{}-shared-proxy", other.name());
@@ -251,7 +252,7 @@ fn name_held_by_another_project_is_refused() {
 
     let project = TestProject::new(&engine);
     project.write("compose.yaml", &proxy_and_site(&fixed));
-    let stderr = refused(&project, &[]);
+    let stderr = rejected(&project, &[]);
     let owner = format!("`{}`", other.name());
     for part in [&format!("`{fixed}`"), &owner] {
         assert!(
@@ -262,7 +263,7 @@ fn name_held_by_another_project_is_refused() {
 }
 
 #[test]
-fn name_held_by_unlabelled_container_is_refused() {
+fn name_held_by_unlabelled_rejected() {
     let engine = require_engine!();
     let hand_made = HandMade::new(&engine);
     let project = TestProject::new(&engine);
@@ -271,7 +272,7 @@ fn name_held_by_unlabelled_container_is_refused() {
     let site = container_name(&project, "site", 1);
     hand_made.container(&site);
 
-    let stderr = refused(&project, &[]);
+    let stderr = rejected(&project, &[]);
     assert!(stderr.contains(&format!("`{site}`")), "{stderr}");
     assert!(
         stderr.contains("not part of any Compose project"),

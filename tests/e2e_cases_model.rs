@@ -13,7 +13,7 @@ use e2e_util::{
 };
 use support::{BUSYBOX_IMAGE, TestProject, assert_failure, assert_success, stderr_text};
 
-/// One long-running service, with `extra` lines appended to it.
+/// Returns one long-running service, with `extra` lines appended to it.
 fn sleeper(name: &str, extra: &str) -> String {
     format!(
         "  {name}:\n    image: {BUSYBOX_IMAGE}\n    command: [\"sleep\", \"3600\"]\n    init: true\n{extra}"
@@ -42,8 +42,8 @@ fn created(planned: &Planned) -> Vec<String> {
     names
 }
 
-/// One service `app` with the `volumes` lines given, next to a named
-/// volume `appdata`.
+/// Returns a compose file with a service `app` that has the `volumes`
+/// lines given, and a named volume `appdata`.
 fn app_with_volumes(volumes: &str) -> String {
     let app = sleeper("app", &format!("    volumes:\n{volumes}"));
     format!("services:\n{app}volumes:\n  appdata: {{}}\n")
@@ -95,7 +95,7 @@ fn override_file_replaces_mount_at_same_target() {
 }
 
 #[test]
-fn two_mounts_at_one_target_in_one_file_fail() {
+fn duplicate_mount_target_fails() {
     let engine = require_engine!();
     let project = TestProject::new(&engine);
     project.write(

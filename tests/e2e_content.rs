@@ -17,9 +17,9 @@ use support::{BUSYBOX_IMAGE, Engine, TestProject, assert_success, describe, stde
 
 const CONFIG_HASH: &str = "com.docker.compose.config-hash";
 
-/// A proxy with an inline config that interpolates ROUTE, whose new value
-/// Docker Compose 2.40.3 never copies into a running container, and a
-/// secret read from TOKEN with the long syntax.
+/// Returns a compose file with a proxy that has an inline config
+/// interpolating ROUTE and a secret read from TOKEN with the long syntax.
+/// Docker Compose 2.40.3 does not copy a new ROUTE into a running container.
 fn proxy() -> String {
     format!(
         r#"services:

@@ -38,6 +38,21 @@ impl Drop for ImageCleanup<'_> {
     }
 }
 
+/// Tags the offline test image as `local/<project>:TAG`; the returned
+/// guard removes the tag and the project.
+fn tag_test_image<'a>(project: &'a TestProject, tag: &str) -> (String, ImageCleanup<'a>) {
+    let image = format!("local/{}:{tag}", project.name());
+    assert_success(
+        &project.docker(&["tag", BUSYBOX_IMAGE, &image]),
+        "docker tag",
+    );
+    let cleanup = ImageCleanup {
+        project,
+        references: vec![image.clone()],
+    };
+    (image, cleanup)
+}
+
 /// Returns the id of a local image.
 fn image_id(project: &TestProject, reference: &str) -> String {
     let out = project.docker(&["image", "inspect", "--format", "{{.Id}}", reference]);
@@ -183,15 +198,7 @@ fn compose_built_image_plans_no_changes() {
 fn retagged_image_replaces_container() {
     let engine = require_engine!();
     let project = TestProject::new(&engine);
-    let image = format!("local/{}:retag", project.name());
-    let _cleanup = ImageCleanup {
-        project: &project,
-        references: vec![image.clone()],
-    };
-    assert_success(
-        &project.docker(&["tag", BUSYBOX_IMAGE, &image]),
-        "docker tag",
-    );
+    let (image, _cleanup) = tag_test_image(&project, "retag");
     project.write(
         "compose.yaml",
         &format!("services:\n  app:\n    image: {image}\n    command: [\"sleep\", \"3600\"]\n"),
@@ -361,15 +368,7 @@ fn failed_pull_falls_back_to_build() {
 fn daily_policy_skips_fresh_tag() {
     let engine = require_engine!();
     let project = TestProject::new(&engine);
-    let image = format!("local/{}:fresh", project.name());
-    let _cleanup = ImageCleanup {
-        project: &project,
-        references: vec![image.clone()],
-    };
-    assert_success(
-        &project.docker(&["tag", BUSYBOX_IMAGE, &image]),
-        "docker tag",
-    );
+    let (image, _cleanup) = tag_test_image(&project, "fresh");
     project.write(
         "compose.yaml",
         &format!(

@@ -222,8 +222,9 @@ fn volume_change_needs_consent() {
     assert_converged(&project);
 }
 
-/// Compose brings the volume up, berth replaces it with consent, and
-/// Compose then neither asks about the volume again nor recreates `db`.
+/// Compose brings the volume up and berth replaces it with consent. A
+/// second Compose `up` then neither prompts about the volume nor recreates
+/// `db`.
 #[test]
 fn volume_replaced_by_berth_is_adopted_by_compose() {
     let engine = require_engine!();

@@ -108,8 +108,8 @@ enum WithoutHealthcheck {
 
 /// Polls until every container is healthy. A container that exited fails
 /// the wait (even with code 0, as in Docker Compose 2.40.3), and so does
-/// an unhealthy one. `running` holds the containers without a healthcheck
-/// that the previous poll saw running.
+/// an unhealthy one. `running` contains the containers without a
+/// healthcheck that the previous poll saw running.
 async fn poll_health(
     docker: &Docker,
     containers: &[String],

@@ -42,9 +42,9 @@ async fn empty_project_observes_stable() {
     );
 }
 
-/// A scope that asks for the clock gets the engine's time, and an image
-/// made by `docker import` reports when it was tagged; both are what
-/// refresh pull policies compare.
+/// A scope that requests the clock gets the engine's time, and an image
+/// made by `docker import` reports when it was tagged. Refresh pull
+/// policies compare these two times.
 #[tokio::test]
 async fn clock_scope_records_engine_time() {
     let Some(host) = engine_host() else { return };

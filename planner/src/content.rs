@@ -38,13 +38,13 @@ pub struct ContentFile {
     pub gid: u32,
     /// Permission bits, such as `292` (octal 0444).
     pub mode: u32,
-    /// Where `apply` reads the content from.
+    /// The source `apply` reads the content from.
     pub source: ContentSource,
     /// SHA-256 of the content, hex, as read when the plan was made.
     pub digest: String,
 }
 
-/// Where the content of a copied file comes from.
+/// The source of a copied file's content.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ContentSource {

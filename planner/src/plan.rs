@@ -109,8 +109,8 @@ pub struct PlanOptions {
     pub no_build: bool,
 }
 
-/// Which images a teardown removes, as `docker compose down --rmi` picks
-/// them.
+/// The images a teardown removes, picked as `docker compose down --rmi`
+/// picks them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ImageRemoval {

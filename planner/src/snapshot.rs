@@ -41,7 +41,7 @@ pub struct Snapshot {
     /// (`local/busybox:test`); absent when the engine does not have it.
     pub images: BTreeMap<String, ObservedImage>,
     /// The engine's clock at the time of the observation (RFC 3339),
-    /// recorded only when the scope asks for it, because a refresh pull
+    /// recorded only when the scope requests it, because a refresh pull
     /// policy (`daily`, `weekly`, `every_<duration>`) compares it with an
     /// image's last tag time. Left out otherwise, so that observing the
     /// same state twice gives the same bytes.
@@ -230,8 +230,8 @@ pub struct ObservedImage {
     /// Whether the image declares a `HEALTHCHECK`.
     #[serde(default)]
     pub healthcheck: bool,
-    /// When the engine last gave the image a tag (`Metadata.LastTagTime`,
-    /// RFC 3339), by a build, a `docker tag` or an import; absent when the
+    /// Time the engine last gave the image a tag (`Metadata.LastTagTime`,
+    /// RFC 3339), by a build, a `docker tag` or an import. Absent when the
     /// engine reports none, as for an image that was only pulled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_tag_time: Option<String>,

@@ -1,6 +1,6 @@
 //! Helpers for the tests that run the real Docker Compose and berth on
-//! the cases of the peer corpus (compose files written by other projects):
-//! finding the cases and running both tools in a copy of one, with the
+//! the cases of the peer corpus (compose files written by other projects).
+//! They find the cases and run both tools in a copy of one, with the
 //! environment the corpus was recorded with.
 //!
 //! The corpus folder is `BERTH_PEER_CORPUS`, by default
@@ -68,7 +68,7 @@ where
     results.into_inner().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Whether Compose loaded the case when the corpus was recorded.
+/// Returns whether Compose loaded the case when the corpus was recorded.
 pub fn loads(case: &Path) -> bool {
     fs::read_to_string(case.join("result.txt")).is_ok_and(|r| r.starts_with("ok"))
 }
@@ -107,7 +107,7 @@ impl Copy {
         }
     }
 
-    /// The folder the case was copied into.
+    /// Returns the folder the case was copied into.
     pub fn dir(&self) -> PathBuf {
         self.root.path().join("case")
     }

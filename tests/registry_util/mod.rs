@@ -162,7 +162,7 @@ fn saved_image(project: &TestProject, source: &str) -> (Vec<u8>, Vec<Vec<u8>>) {
     (files[config_path].clone(), layers)
 }
 
-/// Answers one request and closes the connection.
+/// Serves one request and closes the connection.
 fn serve(mut stream: TcpStream, content: &Content, manifest_requests: &AtomicUsize) {
     let mut head = Vec::new();
     let mut byte = [0_u8; 1];

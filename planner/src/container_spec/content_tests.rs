@@ -115,7 +115,7 @@ fn copied_files_defaults_and_long_syntax() {
 }
 
 #[test]
-fn process_value_wins_and_env_file_is_still_recorded() {
+fn process_value_wins_env_file_recorded() {
     let project = project_with(
         EVERY_SOURCE,
         "API_KEY=from-dotenv\n",

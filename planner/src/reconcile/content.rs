@@ -13,7 +13,7 @@ use crate::model::{Project, Service};
 use crate::plan::FieldDiff;
 use crate::snapshot::ObservedContainer;
 
-/// How the content a container got compares with the model's.
+/// The state of a container's copied content compared with the model's.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum ContentState {
     /// Same digests, or no secret or config with content on either side.

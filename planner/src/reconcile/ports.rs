@@ -240,13 +240,13 @@ fn parse_range(published: &str) -> Option<RangeInclusive<u32>> {
     let (start, end) = published.split_once('-').unwrap_or((published, published));
     let start: u32 = start.trim().parse().ok()?;
     let end: u32 = end.trim().parse().ok()?;
-    // Port 0 asks the engine for any free port.
+    // Port 0 lets the engine pick any free port.
     (start > 0 && start <= end && end <= 65535).then_some(start..=end)
 }
 
-/// Whether two host addresses overlap. An empty address binds every
-/// address of both families, `0.0.0.0` every IPv4 address and `::` every
-/// IPv6 address; other addresses overlap only themselves.
+/// Returns whether two host addresses overlap. An empty address binds
+/// every address of both families, `0.0.0.0` every IPv4 address and `::`
+/// every IPv6 address. Other addresses overlap only themselves.
 fn addresses_overlap(a: &str, b: &str) -> bool {
     let a = a.trim_start_matches('[').trim_end_matches(']');
     let b = b.trim_start_matches('[').trim_end_matches(']');

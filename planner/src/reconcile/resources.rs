@@ -64,7 +64,7 @@ pub(crate) fn used_keys(
 
 /// Returns `EnableIPv4` for the create body. Engines before API 1.47 do
 /// not know the field and keep IPv4 on, so turning it off needs a newer
-/// engine; leaving it on (the default) needs nothing.
+/// engine. Leaving it on, the default, works on any engine.
 fn enable_ipv4(
     key: &str,
     network: &Network,

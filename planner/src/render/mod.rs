@@ -316,8 +316,8 @@ fn describe_reason(plan: &Plan, change: &ResourceChange, reason: Reason) -> Stri
     }
 }
 
-/// Whether the plan builds image `reference` after a pull whose failure
-/// it ignores.
+/// Returns whether the plan builds image `reference` after a pull whose
+/// failure it ignores.
 fn build_follows_pull(plan: &Plan, reference: &str) -> bool {
     plan.steps.iter().any(|step| {
         matches!(&step.action, StepAction::BuildImage { image, build, .. }
