@@ -28,28 +28,19 @@ mod corpus_util;
 mod inspect;
 
 use std::collections::BTreeMap;
-use std::fs;
-use std::path::Path;
 
-use corpus_util::{
-    Case, Live, Prerequisites, for_each_case, parse_json, publishes_ports, skip_reason, with_down,
-};
+use corpus_util::reach::Reach;
+use corpus_util::{Case, Live, Prerequisites, for_each_case, parse_json, with_down};
 use inspect::{Inspection, diff_inspections, inspect_project};
 use serde_json::Value;
 use support::{Engine, describe};
 
-/// Cases of `CANNOT_RUN` whose containers the test engine creates but
-/// cannot start. They are compared as created, never started.
-const CREATE_ONLY: &[&str] = &["27", "53", "54", "60"];
-
 fn check_case(engine: &Engine, case: &Case) -> Result<String, String> {
     let compose_side = Live::new(engine, case);
-    let mut created_only = CREATE_ONLY.contains(&case.number.as_str());
-    let mut note = skip_reason(&compose_side, case);
-    match &note {
-        Some(reason) if !created_only => return Ok(format!("skipped: {reason}")),
-        _ => {}
-    }
+    let reach = match Reach::of(&compose_side, case) {
+        Ok(reach) => reach,
+        Err(reason) => return Ok(format!("skipped: {reason}")),
+    };
     let config = compose_side.compose(
         &compose_side.create_args(&["config", "--format", "json"]),
         false,
@@ -58,98 +49,26 @@ fn check_case(engine: &Engine, case: &Case) -> Result<String, String> {
         return Err(describe("compose config", &config));
     }
     let model = parse_json(&config, "compose config")?;
-    // The test engine shares the machine's network namespace, so starting a
-    // container would take its published ports on the machine itself.
-    if publishes_ports(&model) {
-        created_only = true;
-        note = Some("it publishes host ports".to_owned());
-    }
+    let reach = reach.for_model(&model);
     let berth_side = Live::new(engine, case);
 
     let prerequisites = Prerequisites::create(&compose_side, &model);
-    let outcome = bring_up_with_compose(&compose_side, &model, created_only).and_then(|compose| {
-        let berth = bring_up_with_berth(&berth_side, &model, created_only)?;
+    let outcome = with_down(&compose_side, || {
+        reach.compose_bring(&compose_side)?;
+        inspect_project(&compose_side, &model)
+    })
+    .and_then(|compose| {
+        let berth = with_down(&berth_side, || {
+            reach.berth_apply(&berth_side)?;
+            inspect_project(&berth_side, &model)
+        })?;
         compare(&compose, &berth)
     });
     prerequisites.remove(&compose_side);
-    match note {
+    match reach.note() {
         Some(reason) => outcome.map(|compared| format!("{compared}; not started: {reason}")),
         None => outcome,
     }
-}
-
-/// Runs `up -d` with Compose, or `create` when `created_only`, inspects
-/// the project and takes it down.
-fn bring_up_with_compose(
-    live: &Live,
-    model: &Value,
-    created_only: bool,
-) -> Result<Inspection, String> {
-    with_down(live, || {
-        let command: &[&str] = match created_only {
-            true => &["create", "--pull", "never"],
-            false => &["up", "-d", "--pull", "never"],
-        };
-        let out = live.compose(&live.create_args(command), true);
-        if !out.status.success() {
-            return Err(describe(&format!("compose {}", command.join(" ")), &out));
-        }
-        inspect_project(live, model)
-    })
-}
-
-/// Runs `berth plan` and `berth apply`, inspects the project and takes it
-/// down with Compose. When `created_only`, the start and wait steps are
-/// removed from the plan before it is applied.
-fn bring_up_with_berth(
-    live: &Live,
-    model: &Value,
-    created_only: bool,
-) -> Result<Inspection, String> {
-    with_down(live, || {
-        let plan = live.berth(&live.create_args(&["plan", "-o", "plan.json"]), true);
-        if !plan.status.success() {
-            return Err(describe("berth plan", &plan));
-        }
-        if created_only {
-            remove_start_steps(&live.project.dir().join("plan.json"))?;
-        }
-        let apply = live.berth(&["apply", "plan.json"], true);
-        if !apply.status.success() {
-            return Err(describe("berth apply", &apply));
-        }
-        inspect_project(live, model)
-    })
-}
-
-/// Removes the `start_container` and `wait` steps from a plan file, and
-/// the references to them, which leaves a plan that only creates.
-fn remove_start_steps(path: &Path) -> Result<(), String> {
-    let text = fs::read_to_string(path).map_err(|e| format!("read {}: {e}", path.display()))?;
-    let mut plan: Value = serde_json::from_str(&text)
-        .map_err(|e| format!("{}: invalid JSON: {e}", path.display()))?;
-    let Some(steps) = plan["steps"].as_array_mut() else {
-        return Err(format!("{}: no `steps` array", path.display()));
-    };
-    let is_start = |step: &Value| {
-        matches!(
-            step["action"]["kind"].as_str(),
-            Some("start_container" | "wait")
-        )
-    };
-    let removed: Vec<Value> = steps
-        .iter()
-        .filter(|s| is_start(s))
-        .map(|s| s["id"].clone())
-        .collect();
-    steps.retain(|step| !is_start(step));
-    for step in steps.iter_mut() {
-        if let Some(Value::Array(after)) = step.get_mut("after") {
-            after.retain(|id| !removed.contains(id));
-        }
-    }
-    let text = serde_json::to_string_pretty(&plan).map_err(|e| e.to_string())?;
-    fs::write(path, text).map_err(|e| format!("write {}: {e}", path.display()))
 }
 
 /// Inspected objects of one kind, by normalized name.

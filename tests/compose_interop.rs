@@ -6,6 +6,11 @@
 //!   nothing;
 //! - after `berth apply`, `docker compose up -d` replaces no container.
 //!
+//! Cases whose containers cannot start here, or would publish ports on the
+//! machine, are only created: `docker compose create` on both sides, and a
+//! berth plan without its start and wait steps. berth then plans to start
+//! every container and nothing else.
+//!
 //! The case's `create-override.yaml` gives services without a command one.
 //! Without the corpus the test prints that it is absent and passes; without
 //! the test engine it follows the harness rules.
@@ -16,45 +21,44 @@ mod support;
 #[path = "corpus_util/mod.rs"]
 mod corpus_util;
 
-use corpus_util::{
-    Case, Live, Prerequisites, for_each_case, parse_json, publishes_ports, skip_reason, with_down,
-};
+use corpus_util::reach::Reach;
+use corpus_util::{Case, Live, Prerequisites, for_each_case, parse_json, with_down};
 use serde_json::Value;
 use support::{Engine, describe};
 
 fn check_case(engine: &Engine, case: &Case) -> Result<String, String> {
     let live = Live::new(engine, case);
-    if let Some(reason) = skip_reason(&live, case) {
-        return Ok(format!("skipped: {reason}"));
-    }
+    let reach = match Reach::of(&live, case) {
+        Ok(reach) => reach,
+        Err(reason) => return Ok(format!("skipped: {reason}")),
+    };
     let config = live.compose(&live.create_args(&["config", "--format", "json"]), false);
     if !config.status.success() {
         return Err(describe("compose config", &config));
     }
     let model = parse_json(&config, "compose config")?;
-    if publishes_ports(&model) {
-        return Ok("skipped: publishes host ports".to_owned());
-    }
+    let reach = reach.for_model(&model);
 
     let prerequisites = Prerequisites::create(&live, &model);
-    let outcome = compose_then_berth(&live).and_then(|started| {
-        let unchanged = berth_then_compose(&live)?;
+    let outcome = compose_then_berth(&live, &reach).and_then(|started| {
+        let unchanged = berth_then_compose(&live, &reach)?;
         Ok(format!(
-            "berth starts {started} exited containers; compose keeps {unchanged}"
+            "berth starts {started} containers; compose keeps {unchanged}"
         ))
     });
     prerequisites.remove(&live);
-    outcome
+    match reach.note() {
+        Some(reason) => outcome.map(|done| format!("{done}; not started: {reason}")),
+        None => outcome,
+    }
 }
 
-/// Compose brings the case up, then berth plans; returns how many exited
-/// containers berth would start.
-fn compose_then_berth(live: &Live) -> Result<usize, String> {
+/// Compose brings the case up, then berth plans; returns how many
+/// containers berth would start, which are those `up` left exited and,
+/// when the case is only created, every container.
+fn compose_then_berth(live: &Live, reach: &Reach) -> Result<usize, String> {
     with_down(live, || {
-        let up = live.compose(&live.create_args(&["up", "-d"]), true);
-        if !up.status.success() {
-            return Err(describe("compose up -d", &up));
-        }
+        reach.compose_bring(live)?;
         let plan = live.berth(&live.create_args(&["plan", "--detailed-exitcode"]), true);
         if !matches!(plan.status.code(), Some(0 | 2)) {
             return Err(describe("berth plan", &plan));
@@ -69,7 +73,8 @@ fn compose_then_berth(live: &Live) -> Result<usize, String> {
             .collect();
         if !unexpected.is_empty() {
             return Err(format!(
-                "after compose up, berth plans:\n{}",
+                "after compose {}, berth plans:\n{}",
+                reach.compose_command()[0],
                 unexpected.join("\n")
             ));
         }
@@ -77,28 +82,18 @@ fn compose_then_berth(live: &Live) -> Result<usize, String> {
     })
 }
 
-/// berth brings the case up, then Compose runs `up -d`; returns how many
-/// containers Compose kept.
-fn berth_then_compose(live: &Live) -> Result<usize, String> {
+/// berth brings the case up, then Compose runs the same command again;
+/// returns how many containers Compose kept.
+fn berth_then_compose(live: &Live, reach: &Reach) -> Result<usize, String> {
     with_down(live, || {
-        let plan = live.berth(&live.create_args(&["plan", "-o", "plan.json"]), true);
-        if !plan.status.success() {
-            return Err(describe("berth plan", &plan));
-        }
-        let apply = live.berth(&["apply", "plan.json"], true);
-        if !apply.status.success() {
-            return Err(describe("berth apply", &apply));
-        }
+        reach.berth_apply(live)?;
         let before = container_ids(live)?;
-        let up = live.compose(&live.create_args(&["up", "-d"]), true);
-        if !up.status.success() {
-            return Err(describe("compose up -d", &up));
-        }
+        reach.compose_bring(live)?;
         let after = container_ids(live)?;
         if before != after {
             return Err(format!(
-                "compose up replaced containers berth made\nbefore: {before:#?}\nafter: {after:#?}\n{}",
-                describe("compose up -d", &up)
+                "compose {} replaced containers berth made\nbefore: {before:#?}\nafter: {after:#?}",
+                reach.compose_command()[0],
             ));
         }
         Ok(before.len())

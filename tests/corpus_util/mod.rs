@@ -30,6 +30,7 @@ use std::time::Instant;
 use serde_json::Value;
 
 pub mod labels;
+pub mod reach;
 
 use crate::support::{BUSYBOX_IMAGE, Engine, TestProject, describe, run};
 
@@ -404,17 +405,4 @@ pub fn skip_reason(live: &Live, case: &Case) -> Option<String> {
         .iter()
         .find(|(file, _)| live.has(file))
         .map(|(_, reason)| (*reason).to_owned())
-}
-
-/// Returns whether any service publishes a port on the host. Such cases
-/// are skipped, because tests leave the host's ports alone.
-pub fn publishes_ports(model: &Value) -> bool {
-    let Some(services) = model["services"].as_object() else {
-        return false;
-    };
-    services.values().any(|service| {
-        service["ports"]
-            .as_array()
-            .is_some_and(|ports| ports.iter().any(|p| !p["published"].is_null()))
-    })
 }
