@@ -53,9 +53,9 @@ fn check_case(engine: &Engine, case: &Case) -> Result<String, String> {
     }
 }
 
-/// Compose brings the case up, then berth plans; returns how many
-/// containers berth would start, which are those `up` left exited and,
-/// when the case is only created, every container.
+/// Brings the case up with Compose and plans it with berth. Returns how
+/// many containers berth would start: those that `up` left exited, or
+/// every container when the case is only created.
 fn compose_then_berth(live: &Live, reach: &Reach) -> Result<usize, String> {
     with_down(live, || {
         reach.compose_bring(live)?;
@@ -82,8 +82,8 @@ fn compose_then_berth(live: &Live, reach: &Reach) -> Result<usize, String> {
     })
 }
 
-/// berth brings the case up, then Compose runs the same command again;
-/// returns how many containers Compose kept.
+/// Brings the case up with berth, then runs the same Compose command
+/// again. Returns how many containers Compose kept.
 fn berth_then_compose(live: &Live, reach: &Reach) -> Result<usize, String> {
     with_down(live, || {
         reach.berth_apply(live)?;

@@ -49,7 +49,7 @@ impl Reach {
         }
     }
 
-    /// The Compose command that brings the case this far.
+    /// Returns the Compose command that brings the case this far.
     pub fn compose_command(&self) -> &'static [&'static str] {
         match self {
             Reach::Started => &["up", "-d", "--pull", "never"],
@@ -57,7 +57,7 @@ impl Reach {
         }
     }
 
-    /// Why the case is not started, if it is not.
+    /// Returns why the case is not started, or `None` when it is.
     pub fn note(&self) -> Option<&str> {
         match self {
             Reach::Started => None,
