@@ -77,10 +77,11 @@ type Objects = BTreeMap<String, Value>;
 /// Compares the two inspections; on success returns what was compared.
 fn compare(compose: &Inspection, berth: &Inspection) -> Result<String, String> {
     let mut report = Vec::new();
-    let kinds: [(&str, &Objects, &Objects); 3] = [
+    let kinds: [(&str, &Objects, &Objects); 4] = [
         ("container", &compose.containers, &berth.containers),
         ("network", &compose.networks, &berth.networks),
         ("volume", &compose.volumes, &berth.volumes),
+        ("image", &compose.images, &berth.images),
     ];
     for (kind, left, right) in kinds {
         for key in left.keys().filter(|k| !right.contains_key(*k)) {
@@ -104,10 +105,11 @@ fn compare(compose: &Inspection, berth: &Inspection) -> Result<String, String> {
         ));
     }
     Ok(format!(
-        "{} containers, {} networks, {} volumes equal",
+        "{} containers, {} networks, {} volumes, {} built images equal",
         compose.containers.len(),
         compose.networks.len(),
-        compose.volumes.len()
+        compose.volumes.len(),
+        compose.images.len()
     ))
 }
 

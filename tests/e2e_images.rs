@@ -1,6 +1,7 @@
 //! End-to-end tests of images on the test engine: a build from a context
-//! folder, a tag moved to another image, a pull that cannot reach its
-//! registry, and a real pull from a registry the test serves on loopback.
+//! folder, a failing build step, a tag moved to another image, a pull
+//! that cannot reach its registry, and a real pull from a registry the
+//! test serves on loopback.
 //! Each checks that `docker compose up` agrees with what berth did.
 
 #[path = "support/mod.rs"]
@@ -83,6 +84,20 @@ fn assert_compose_up_keeps_containers(project: &TestProject, args: &[&str]) {
         "compose up replaced containers:\n{}",
         support::describe("compose up", &up)
     );
+}
+
+/// Applies a plan that must fail with exit code 1; returns its error
+/// output.
+#[track_caller]
+fn apply_fails(project: &TestProject, planned: &e2e_util::Planned) -> String {
+    let out = try_apply(project, planned);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        support::describe("berth apply", &out)
+    );
+    stderr_text(&out)
 }
 
 /// Lists the kinds of a plan's steps, in order.
@@ -251,19 +266,37 @@ fn unreachable_registry_fails_pull() {
     let planned = plan(&project, &[]);
     assert_eq!(planned.code, CHANGES, "{}", planned.pretty());
     assert_eq!(kinds(&planned)[..2], ["create_network", "pull_image"]);
-    let out = try_apply(&project, &planned);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        support::describe("berth apply", &out)
-    );
-    let stderr = stderr_text(&out);
+    let stderr = apply_fails(&project, &planned);
     assert!(
         stderr.contains(&format!("failed to pull image `{image}`")),
         "{stderr}"
     );
     assert!(stderr.contains("connection refused"), "{stderr}");
+    assert!(project.container_names().is_empty());
+}
+
+/// A failing Dockerfile step fails the apply before any container is
+/// created, and the error quotes the step's last output.
+#[test]
+fn failed_build_step_fails_apply() {
+    let engine = require_engine!();
+    let project = TestProject::new(&engine);
+    project.write(
+        "app/Dockerfile",
+        &format!("FROM {BUSYBOX_IMAGE}\nRUN echo output-$((40 + 2)) && exit 3\n"),
+    );
+    project.write("compose.yaml", "services:\n  app:\n    build: ./app\n");
+
+    let planned = plan(&project, &[]);
+    let stderr = apply_fails(&project, &planned);
+    let image = format!("{}-app", project.name());
+    assert!(
+        stderr.contains(&format!("build image `{image}`")),
+        "{stderr}"
+    );
+    assert!(stderr.contains("exit code: 3"), "{stderr}");
+    // The shell computes the output, so only the quoted output contains it.
+    assert!(stderr.contains("output-42"), "{stderr}");
     assert!(project.container_names().is_empty());
 }
 

@@ -1,16 +1,19 @@
 //! Image steps: pulling an image and building one with the engine's
-//! classic builder, plus the lookup that resolves `berth-image-id(REF)`
-//! tokens in container bodies.
+//! BuildKit, plus the lookup that resolves `berth-image-id(REF)` tokens in
+//! container bodies.
 
 use std::collections::HashMap;
 use std::path::Path;
 
 use berth_planner::engine_body::BuildBody;
 use bollard::Docker;
-use bollard::query_parameters::{BuildImageOptions, CreateImageOptions, TagImageOptions};
+use bollard::query_parameters::{
+    BuildImageOptions, BuilderVersion, CreateImageOptions, TagImageOptions,
+};
 use futures_util::StreamExt;
 
 use crate::build_context::pack_context;
+use crate::build_progress::BuildProgress;
 use crate::error::{StepError, status_of};
 
 /// Name under which a Dockerfile from outside the context is packed.
@@ -118,30 +121,22 @@ pub(crate) async fn build_image(
 
     let options = build_options(image, build, dockerfile)?;
     let mut stream = docker.build_image(options, None, Some(bollard::body_full(tar.into())));
-    let mut last_lines: Vec<String> = Vec::new();
+    let mut progress = BuildProgress::new(image);
     while let Some(item) = stream.next().await {
         match item {
-            Ok(info) => {
-                if let Some(line) = info.stream {
-                    tracing::debug!(image, line = line.trim_end(), "build output");
-                    last_lines.push(line.trim_end().to_owned());
-                    if last_lines.len() > 5 {
-                        last_lines.remove(0);
-                    }
-                }
-            }
+            Ok(info) => progress.record(&info),
             Err(error) => {
                 let mut step = StepError::engine(format!("build image `{image}`"), &error);
                 if let StepError::Engine { message, .. } = &mut step
-                    && !last_lines.is_empty()
+                    && let Some(output) = progress.last_output()
                 {
-                    message.push_str(&format!(" (last output: {})", last_lines.join(" | ")));
+                    message.push_str(&format!(" (last output: {output})"));
                 }
                 return Err(step);
             }
         }
     }
-    // The classic build API takes one tag, so the others are added after.
+    // bollard's build options take one tag, so the others are added after.
     for tag in build.tags.iter().skip(1) {
         let (repo, tag_name) = split_tag(tag);
         let options = TagImageOptions {
@@ -179,14 +174,18 @@ fn build_options(
         .map(|entry| entry.replacen('=', ":", 1))
         .collect();
     Ok(BuildImageOptions {
+        // BuildKit, which Docker Compose 2.40.3 uses too, so that the
+        // image matches Compose's: the corpus's build cases get the same
+        // image id. The context goes in the request body, so no client
+        // session is needed. The plan rejects what needs one (`ssh`,
+        // `secrets`).
+        version: BuilderVersion::BuilderBuildKit,
         dockerfile,
         t: Some(image.to_owned()),
         extrahosts: (!extra_hosts.is_empty()).then(|| extra_hosts.join(",")),
         nocache: build.no_cache,
         cachefrom: (!build.cache_from.is_empty()).then(|| build.cache_from.clone()),
         pull: build.pull.then(|| "1".to_owned()),
-        rm: true,
-        forcerm: true,
         buildargs: (!build.args.is_empty())
             .then(|| build.args.clone().into_iter().collect::<HashMap<_, _>>()),
         shmsize,

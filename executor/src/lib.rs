@@ -5,6 +5,7 @@
 
 mod apply;
 mod build_context;
+mod build_progress;
 mod connect;
 mod container;
 mod content;

@@ -13,7 +13,12 @@
 //!   `container:` references), and the names of anonymous volumes by the
 //!   container and path that mount them;
 //! - any other 64-digit hex id (endpoints, sandboxes, storage layers);
-//! - timestamps, runtime state, and addresses the engine assigns.
+//! - timestamps, runtime state, and addresses the engine assigns;
+//! - the ids of the images built for the project, by the service they
+//!   were built for, because two builds of one Dockerfile can give two ids.
+//!
+//! The images built for the project are compared too (see
+//! `normalize_built_image`).
 //!
 //! Include it after the harness and `corpus_util`:
 //!
@@ -27,7 +32,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Map, Value};
 
 use crate::corpus_util::Live;
-use crate::support::describe;
+use crate::support::{PROJECT_LABEL, describe};
+
+/// The label Compose and berth put on containers and built images, naming
+/// the service.
+const SERVICE_LABEL: &str = "com.docker.compose.service";
 
 /// The normalized inspections of one project's objects, keyed by
 /// normalized name (anonymous volumes by the container and path that mount
@@ -37,6 +46,8 @@ pub struct Inspection {
     pub containers: BTreeMap<String, Value>,
     pub networks: BTreeMap<String, Value>,
     pub volumes: BTreeMap<String, Value>,
+    /// Images built for the project, by `<image built for SERVICE>`.
+    pub images: BTreeMap<String, Value>,
 }
 
 /// Container fields that describe a run, not a configuration: they differ
@@ -89,7 +100,8 @@ pub fn inspect_project(live: &Live, model: &Value) -> Result<Inspection, String>
     let volume_names: Vec<String> = volume_names.into_iter().collect();
     let volumes = inspect_all(live, "volume", &volume_names)?;
 
-    let replacements = Replacements::collect(live, &containers, &networks);
+    let images = inspect_built_images(live, &containers)?;
+    let replacements = Replacements::collect(live, &containers, &networks, &images);
     let mut inspection = Inspection::default();
     for raw in containers {
         let container = normalize_container(replacements.apply(raw));
@@ -109,7 +121,24 @@ pub fn inspect_project(live: &Live, model: &Value) -> Result<Inspection, String>
             .volumes
             .insert(string_at(&volume, "Name"), volume);
     }
+    for raw in images {
+        let image = normalize_built_image(replacements.apply(raw));
+        inspection.images.insert(string_at(&image, "Id"), image);
+    }
     Ok(inspection)
+}
+
+/// Inspects the images of the project's containers that carry the project
+/// label, which Compose and berth put on the images they build.
+fn inspect_built_images(live: &Live, containers: &[Value]) -> Result<Vec<Value>, String> {
+    let ids: BTreeSet<String> = containers.iter().map(|c| string_at(c, "Image")).collect();
+    let ids: Vec<String> = ids.into_iter().filter(|id| !id.is_empty()).collect();
+    let images = inspect_all(live, "image", &ids)?;
+    let project = live.project.name();
+    Ok(images
+        .into_iter()
+        .filter(|image| image["Config"]["Labels"][PROJECT_LABEL] == project)
+        .collect())
 }
 
 fn string_at(value: &Value, key: &str) -> String {
@@ -143,7 +172,12 @@ struct Replacements {
 }
 
 impl Replacements {
-    fn collect(live: &Live, containers: &[Value], networks: &[Value]) -> Replacements {
+    fn collect(
+        live: &Live,
+        containers: &[Value],
+        networks: &[Value],
+        built_images: &[Value],
+    ) -> Replacements {
         let project = live.project.name();
         let unproject = |text: &str| text.replace(project, "<project>");
         let mut pairs = Vec::new();
@@ -176,6 +210,13 @@ impl Replacements {
             let id = string_at(network, "Id");
             let name = unproject(&string_at(network, "Name"));
             pairs.push((id, format!("<id of network {name}>")));
+        }
+        for image in built_images {
+            let id = string_at(image, "Id");
+            let service = image["Config"]["Labels"][SERVICE_LABEL]
+                .as_str()
+                .unwrap_or_default();
+            pairs.push((id, format!("<image built for {service}>")));
         }
         pairs.push((project.to_owned(), "<project>".to_owned()));
         Replacements { pairs }
@@ -337,6 +378,18 @@ fn normalize_network(mut network: Value, model: &Value) -> Value {
         fields.insert("Containers".to_owned(), Value::Array(names));
     }
     network
+}
+
+/// Drops from an image built for the project what differs between any two
+/// builds of one Dockerfile: the creation and tag times, and the storage
+/// paths of its layers. `Replacements` has already replaced the id.
+fn normalize_built_image(mut image: Value) -> Value {
+    if let Some(fields) = image.as_object_mut() {
+        for field in ["Created", "Metadata", "GraphDriver"] {
+            fields.remove(field);
+        }
+    }
+    image
 }
 
 fn normalize_volume(mut volume: Value) -> Value {

@@ -19,6 +19,7 @@
 // Each test file uses a different part of the harness.
 #![allow(dead_code)]
 
+use std::collections::BTreeSet;
 use std::ffi::OsStr;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -320,9 +321,30 @@ impl TestProject {
         names
     }
 
-    /// Removes every container (with its anonymous volumes), network and
-    /// volume labelled with this project. Errors are ignored: this runs from
-    /// `Drop`, possibly while a failed test unwinds.
+    /// Removes the images labelled with this project: the ones Compose and
+    /// berth built for it. Errors are ignored, as in [`Self::remove_all`].
+    pub fn remove_images(&self) {
+        let filter = format!("label={PROJECT_LABEL}={}", self.name);
+        let docker = |args: &[&str]| {
+            let mut cmd = self.engine.docker_command(args);
+            try_run(cmd.current_dir(std::env::temp_dir())).ok()
+        };
+        let Some(listed) = docker(&["images", "-q", "--filter", &filter]) else {
+            return;
+        };
+        let listed = String::from_utf8_lossy(&listed.stdout).into_owned();
+        // An image with several tags is listed once per tag.
+        let ids: BTreeSet<&str> = listed.split_whitespace().collect();
+        if !ids.is_empty() {
+            let mut args = vec!["rmi", "-f"];
+            args.extend(ids);
+            docker(&args);
+        }
+    }
+
+    /// Removes every container (with its anonymous volumes), network,
+    /// volume and built image labelled with this project. Errors are
+    /// ignored: this runs from `Drop`, possibly while a failed test unwinds.
     pub fn remove_all(&self) {
         let filter = format!("label={PROJECT_LABEL}={}", self.name);
         let docker = |args: &[String]| {
@@ -359,6 +381,7 @@ impl TestProject {
             args.extend(volumes);
             docker(&args);
         }
+        self.remove_images();
     }
 }
 

@@ -106,7 +106,7 @@ pub enum PlanError {
     MissingClock { service: String },
 
     #[error(
-        "build.{key} of service `{service}` is not supported: berth builds with the engine's classic builder (remove it, or build the image before planning)"
+        "build.{key} of service `{service}` is not supported: berth does not send it to the engine's build API (remove it, or build the image before planning)"
     )]
     BuildNotSupported { service: String, key: String },
 

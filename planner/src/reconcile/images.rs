@@ -281,7 +281,7 @@ impl Planner<'_> {
 }
 
 /// Builds the engine request of a service's `build:` section, rejecting
-/// what the classic builder cannot do.
+/// the keys that berth does not send to the engine's build API.
 fn build_body(
     project: &str,
     name: &str,
