@@ -163,6 +163,9 @@ impl HookRun<'_> {
 
     /// Waits until the engine no longer reports the exec as running and
     /// returns its exit code.
+    ///
+    /// NOTE: Docker Compose 2.40.3 treats a failed inspect as a hook that
+    /// succeeded, but berth reports it as a failed step.
     async fn exit_code(&self, docker: &Docker, exec: &str) -> Result<i64, HookError> {
         loop {
             let inspected = docker
