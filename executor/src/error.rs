@@ -143,6 +143,9 @@ pub enum StepError {
         /// The exit code of its first exited container.
         code: i64,
     },
+    /// A `post_start` or `pre_stop` hook exited with a non-zero status.
+    #[error("{0}")]
+    HookFailed(Box<HookFailure>),
     /// A wait step ran out of time.
     #[error("timed out after {seconds}s waiting for {service} to be {goal}")]
     WaitTimedOut {
@@ -153,6 +156,31 @@ pub enum StepError {
         /// `healthy` or `complete`.
         goal: &'static str,
     },
+}
+
+/// A hook that exited with a non-zero status.
+#[derive(Debug)]
+pub struct HookFailure {
+    /// The service that declares the hook.
+    pub service: String,
+    /// The container it ran in.
+    pub container: String,
+    /// Its key path, such as `post_start[0]`.
+    pub hook: String,
+    /// Its command, quoted for a shell.
+    pub command: String,
+    /// Its exit code.
+    pub status: i64,
+}
+
+impl fmt::Display for HookFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} hook of service `{}` exited with status {} in container `{}` (command `{}`)",
+            self.hook, self.service, self.status, self.container, self.command
+        )
+    }
 }
 
 fn detail(message: &str) -> String {

@@ -94,7 +94,7 @@ impl StepLabel {
             StepAction::CreateContainer { name, .. } => {
                 label("Container", name, "Creating", "Created")
             }
-            StepAction::StartContainer { container } => {
+            StepAction::StartContainer { container, .. } => {
                 label("Container", &container.name, "Starting", "Started")
             }
             StepAction::StopContainer { container, .. } => {

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use berth_planner::content::ContentFile;
-use berth_planner::plan::{ContainerRef, StepAction};
+use berth_planner::plan::{ContainerRef, ServiceHooks, StepAction};
 use bollard::Docker;
 use bollard::models::{
     ContainerCreateBody, EndpointSettings, NetworkConnectRequest, NetworkCreateRequest,
@@ -21,6 +21,7 @@ use bollard::query_parameters::{
 use crate::content::{read_content, tar_archive};
 use crate::create::{convert_body, prepare_body};
 use crate::error::{StepError, status_of};
+use crate::hook::{HookPhase, run_hooks};
 use crate::image::{build_image, pull_image};
 use crate::wait::wait;
 
@@ -51,6 +52,14 @@ pub(crate) fn check_body(action: &StepAction) -> Result<(), StepError> {
             let subject = format!("endpoint of `{container}` on network `{network}`");
             convert_body::<EndpointSettings>(&subject, endpoint).map(drop)
         }
+        StepAction::StartContainer {
+            post_start: Some(hooks),
+            ..
+        } => check_hooks(hooks, "post_start"),
+        StepAction::StopContainer {
+            pre_stop: Some(hooks),
+            ..
+        } => check_hooks(hooks, "pre_stop"),
         // A context that is gone fails here, before any step has run,
         // rather than after the steps before the build.
         StepAction::BuildImage { build, .. } if !Path::new(&build.context).is_dir() => {
@@ -60,6 +69,18 @@ pub(crate) fn check_body(action: &StepAction) -> Result<(), StepError> {
             })
         }
         _ => Ok(()),
+    }
+}
+
+/// Rejects a hook without a command, which the engine would reject only
+/// after the steps before it changed the project.
+fn check_hooks(hooks: &ServiceHooks, key: &str) -> Result<(), StepError> {
+    match hooks.hooks.iter().position(|hook| hook.command.is_empty()) {
+        Some(index) => Err(StepError::InvalidBody {
+            subject: format!("{key}[{index}] hook of service `{}`", hooks.service),
+            message: "the command is empty (give the hook a `command`)".to_owned(),
+        }),
+        None => Ok(()),
     }
 }
 
@@ -133,19 +154,27 @@ pub(crate) async fn run_step(docker: &Docker, action: &StepAction) -> Result<(),
             tracing::debug!(name, id = created.id, "created a container");
             Ok(())
         }
-        StepAction::StartContainer { container } => {
-            // TODO: run the service's `post_start` hooks after the start and
-            // its `pre_stop` hooks before a stop, as Compose does; the plan
-            // does not carry them yet.
+        StepAction::StartContainer {
+            container,
+            post_start,
+        } => {
             let result = docker
                 .start_container(target(container), None::<StartContainerOptions>)
                 .await;
-            on_container(container, "start", result)
+            on_container(container, "start", result)?;
+            match post_start {
+                Some(hooks) => run_hooks(docker, container, hooks, HookPhase::PostStart).await,
+                None => Ok(()),
+            }
         }
         StepAction::StopContainer {
             container,
             timeout_seconds,
+            pre_stop,
         } => {
+            if let Some(hooks) = pre_stop {
+                run_hooks(docker, container, hooks, HookPhase::PreStop).await?;
+            }
             let t = timeout_seconds.map(|seconds| i32::try_from(seconds).unwrap_or(i32::MAX));
             let options = StopContainerOptions { t, signal: None };
             // The request lasts as long as the stop timeout, which may be
@@ -263,7 +292,7 @@ async fn remove_image(docker: &Docker, name: &str) -> Result<(), StepError> {
 }
 
 /// Returns what the engine acts on: the recorded id when there is one.
-fn target(container: &ContainerRef) -> &str {
+pub(crate) fn target(container: &ContainerRef) -> &str {
     container.id.as_deref().unwrap_or(&container.name)
 }
 
@@ -374,5 +403,32 @@ mod tests {
         };
         let error = check_body(&create(body)).unwrap_err().to_string();
         assert!(error.contains("`MacAddress`"), "{error}");
+    }
+
+    #[test]
+    fn check_body_rejects_hook_without_command() {
+        let hooks = ServiceHooks {
+            service: "app".to_owned(),
+            hooks: vec![
+                berth_planner::plan::Hook {
+                    command: vec!["true".to_owned()],
+                    ..Default::default()
+                },
+                berth_planner::plan::Hook::default(),
+            ],
+        };
+        let action = StepAction::StartContainer {
+            container: ContainerRef {
+                name: "p-app-1".to_owned(),
+                id: None,
+            },
+            post_start: Some(hooks),
+        };
+        let error = check_body(&action).unwrap_err().to_string();
+        assert!(
+            error.contains("post_start[1] hook of service `app`"),
+            "{error}"
+        );
+        assert!(error.contains("the command is empty"), "{error}");
     }
 }

@@ -65,6 +65,7 @@ async fn creates_waits_healthy_then_recreates() {
             &["create:db", "create:web"],
             StepAction::StartContainer {
                 container: by_name(&db),
+                post_start: None,
             },
         ),
         step(
@@ -82,6 +83,7 @@ async fn creates_waits_healthy_then_recreates() {
             &["wait:db"],
             StepAction::StartContainer {
                 container: by_name(&web),
+                post_start: None,
             },
         ),
     ];
@@ -145,6 +147,7 @@ async fn creates_waits_healthy_then_recreates() {
             StepAction::StopContainer {
                 container: by_id(&web, &old_web.id),
                 timeout_seconds: Some(1),
+                pre_stop: None,
             },
         ),
         step(
@@ -168,6 +171,7 @@ async fn creates_waits_healthy_then_recreates() {
             &["rename:web"],
             StepAction::StartContainer {
                 container: by_name(&web),
+                post_start: None,
             },
         ),
     ];
@@ -264,6 +268,7 @@ async fn unpause_resumes_paused_container() {
             &["create:web"],
             StepAction::StartContainer {
                 container: by_name(&web),
+                post_start: None,
             },
         ),
     ];
@@ -315,6 +320,7 @@ async fn gone_container_id_is_reported() {
                 &web,
                 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
             ),
+            post_start: None,
         },
     )];
     let plan = project.plan(scope(&project), steps).await;
@@ -367,4 +373,58 @@ async fn network_name_clash_fails() {
         "{error}"
     );
     assert!(error.to_string().contains("already exists"), "{error}");
+}
+
+/// A `pre_stop` hook cannot run in a container that does not run. The
+/// engine rejects the exec with 409, which Docker Compose 2.40.3 ignores,
+/// so the hook is skipped and the stop goes on.
+#[tokio::test]
+async fn pre_stop_of_stopped_container_is_skipped() {
+    let Some(host) = engine_host() else { return };
+    let project = TestProject::new(&host, "prestop").await;
+    let web = project.container("web");
+    let network_step = project.create_network_step();
+    let network_id = network_step.id.clone();
+
+    let failing_hook = berth_planner::plan::ServiceHooks {
+        service: "web".to_owned(),
+        hooks: vec![berth_planner::plan::Hook {
+            command: vec!["false".to_owned()],
+            ..Default::default()
+        }],
+    };
+    let steps = vec![
+        network_step,
+        step(
+            "create:web",
+            &[&network_id],
+            StepAction::CreateContainer {
+                name: web.clone(),
+                body: Box::new(project.container_body("web", &["sleep", "3600"])),
+                hash_input: None,
+            },
+        ),
+        step(
+            "stop:web",
+            &["create:web"],
+            StepAction::StopContainer {
+                container: by_name(&web),
+                timeout_seconds: None,
+                pre_stop: Some(failing_hook),
+            },
+        ),
+    ];
+
+    let plan = project.plan(scope(&project), steps).await;
+    apply(
+        &project.docker,
+        &plan,
+        &ApplyOptions::default(),
+        &NoProgress,
+    )
+    .await
+    .unwrap_or_else(|error| {
+        panic!("a pre_stop hook of a created container must be skipped: {error}")
+    });
+    assert_eq!(project.state(&web).await, "created");
 }

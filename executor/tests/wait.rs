@@ -42,6 +42,7 @@ fn start(project: &TestProject, service: &str, after: &[&str]) -> Step {
         after,
         StepAction::StartContainer {
             container: by_name(&project.container(service)),
+            post_start: None,
         },
     )
 }
@@ -318,6 +319,7 @@ async fn failure_lets_running_steps_finish() {
         StepAction::StopContainer {
             container: by_name(&project.container("y")),
             timeout_seconds: Some(1),
+            pre_stop: None,
         },
     ));
     let plan = project.plan(ObserveScope::default(), steps).await;

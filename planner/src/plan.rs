@@ -333,13 +333,23 @@ pub enum StepAction {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         hash_input: Option<serde_json::Value>,
     },
+    /// Starts a container, then runs the service's `post_start` hooks in
+    /// it, one after the other.
     StartContainer {
         container: ContainerRef,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        post_start: Option<ServiceHooks>,
     },
+    /// Runs the service's `pre_stop` hooks in a container, then stops it.
+    /// Docker Compose 2.40.3 runs them on every stop but the one of a
+    /// container being replaced and the one of an orphan, so those steps
+    /// carry none.
     StopContainer {
         container: ContainerRef,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         timeout_seconds: Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pre_stop: Option<ServiceHooks>,
     },
     RemoveContainer {
         container: ContainerRef,
@@ -389,6 +399,32 @@ pub enum StepAction {
     RemoveImage {
         name: String,
     },
+}
+
+/// The `post_start` or `pre_stop` hooks a container step runs, in order.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceHooks {
+    /// The service that declares the hooks, for messages.
+    pub service: String,
+    pub hooks: Vec<Hook>,
+}
+
+/// One hook: a command run in the container through the engine's exec
+/// API. The engine adds `environment` to the container's own environment.
+/// A name without a value removes that variable for the command.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Hook {
+    pub command: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub privileged: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub working_dir: Option<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub environment: BTreeMap<String, Option<String>>,
 }
 
 /// A warning for the person applying the plan.

@@ -13,6 +13,7 @@ use crate::plan::{
 use crate::snapshot::ObservedContainer;
 
 use super::content::{ContentState, content_state};
+use super::hooks::service_hooks;
 use super::references::{ResolvedService, resolve_references};
 use super::selection::RecreateStrategy;
 use super::{PlanError, Planner};
@@ -394,7 +395,7 @@ impl Planner<'_> {
         let reference = container_ref(container);
         let mut after = Vec::new();
         if container.state != "exited" && container.state != "created" {
-            after.push(self.stop_once(&reference));
+            after.push(self.stop_once(&reference, Some(name)));
         }
         after.extend(self.disconnects_of(&container.name));
         self.steps.create_phase(
@@ -418,16 +419,22 @@ impl Planner<'_> {
         });
     }
 
-    /// Stops a container once, however many steps need it stopped.
-    pub(crate) fn stop_once(&mut self, container: &ContainerRef) -> String {
+    /// Stops a container once, however many steps need it stopped. The
+    /// `pre_stop` hooks of `service` run first. An orphan has none.
+    pub(crate) fn stop_once(&mut self, container: &ContainerRef, service: Option<&str>) -> String {
         let id = format!("container.stop:{}", container.name);
         if !self.steps.contains(&id) {
+            let pre_stop = service.and_then(|name| {
+                let declared = &self.selection.services.get(name)?.pre_stop;
+                service_hooks(name, declared)
+            });
             self.steps.create_phase(
                 id.clone(),
                 Vec::new(),
                 StepAction::StopContainer {
                     container: container.clone(),
                     timeout_seconds: None,
+                    pre_stop,
                 },
             );
         }

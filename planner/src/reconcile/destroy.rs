@@ -15,6 +15,7 @@ use crate::plan::{
 };
 use crate::snapshot::{ObservedContainer, Snapshot};
 
+use super::hooks::service_hooks;
 use super::steps::StepList;
 use super::{PlanError, graph, image_removal, model_digest, observe_scope, summarize};
 
@@ -54,6 +55,11 @@ pub fn plan_destroy(
     let mut previous_service: Vec<String> = Vec::new();
     let mut visit = |service: Option<&str>, steps: &mut StepList, removals: &mut Vec<String>| {
         let mut this_service = Vec::new();
+        // Orphans and containers of services the profiles disable have no
+        // enabled service to take hooks from, so they stop without hooks.
+        // `docker compose down` runs no hooks for orphans either.
+        let pre_stop =
+            service.and_then(|name| service_hooks(name, &project.services.get(name)?.pre_stop));
         for container in snapshot.containers.iter().filter(is_removed).filter(|c| {
             let label = c.label(labels::SERVICE);
             match service {
@@ -73,6 +79,7 @@ pub fn plan_destroy(
                     StepAction::StopContainer {
                         container: reference.clone(),
                         timeout_seconds: None,
+                        pre_stop: pre_stop.clone(),
                     },
                 )];
             }

@@ -12,6 +12,7 @@ mod destroy;
 mod diff;
 mod error;
 mod graph;
+mod hooks;
 mod image_removal;
 mod images;
 mod network_replace;

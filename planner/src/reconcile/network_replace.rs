@@ -10,6 +10,10 @@
 //! Then it connects each container that the plan keeps with the endpoint
 //! its service's model gives it: aliases, addresses, link-local IPs, driver
 //! options, gateway priority, MAC address and links.
+//!
+//! NOTE: because running containers keep running, none of them runs its
+//! `pre_stop` or `post_start` hooks here, while Compose runs both around
+//! the stop and the start again.
 
 use std::collections::BTreeSet;
 

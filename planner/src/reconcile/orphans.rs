@@ -49,7 +49,7 @@ impl Planner<'_> {
             let reference = container_ref(container);
             let mut after = Vec::new();
             if container.state != "exited" && container.state != "created" {
-                after.push(self.stop_once(&reference));
+                after.push(self.stop_once(&reference, None));
             }
             after.extend(self.disconnects_of(&container.name));
             let id = self.steps.create_phase(

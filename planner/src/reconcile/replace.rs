@@ -69,9 +69,12 @@ impl Planner<'_> {
             remove_after.push(self.steps.create_phase(
                 stop_id,
                 vec![create.clone()],
+                // No `pre_stop` hooks: Docker Compose 2.40.3 runs none
+                // before it stops a container it replaces.
                 StepAction::StopContainer {
                     container: reference.clone(),
                     timeout_seconds: None,
+                    pre_stop: None,
                 },
             ));
         }
@@ -147,7 +150,7 @@ impl Planner<'_> {
                 .collect();
         for dependent in &dependents {
             for container in self.running_containers_of(dependent) {
-                dependents_stopped.push(self.stop_once(&container));
+                dependents_stopped.push(self.stop_once(&container, Some(dependent.as_str())));
                 self.restarted
                     .entry(container.name.clone())
                     .or_default()

@@ -4,6 +4,7 @@
 use crate::model::{CONDITION_COMPLETED, CONDITION_HEALTHY};
 use crate::plan::{ContainerRef, StepAction, WaitCondition, Warning};
 
+use super::hooks::service_hooks;
 use super::{PlanError, Planner};
 use crate::container_spec::copied_files;
 
@@ -32,6 +33,9 @@ impl Planner<'_> {
                 message: source.to_string(),
             }
         })?;
+        // An unpause runs no hooks. Docker Compose 2.40.3 never unpauses
+        // and fails on a paused container.
+        let post_start = service_hooks(name, &service.post_start);
         let mut after: Vec<String> = Vec::new();
         for (dependency, condition) in service.depends_on.clone() {
             // Starting after the dependency's own starts keeps the order of
@@ -82,6 +86,7 @@ impl Planner<'_> {
                     step_after,
                     StepAction::StartContainer {
                         container: reference,
+                        post_start: post_start.clone(),
                     },
                 )
             };

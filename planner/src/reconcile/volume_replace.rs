@@ -11,6 +11,7 @@ use crate::labels;
 use crate::plan::{Action, Reason, ResourceChange, ResourceKind, StepAction, Warning};
 
 use super::containers::{container_ref, number_of};
+use super::hooks::service_hooks;
 use super::{PlanError, Planner};
 
 /// The containers of one service removed around replaced volumes.
@@ -69,6 +70,10 @@ impl Planner<'_> {
                         StepAction::StopContainer {
                             container: reference.clone(),
                             timeout_seconds: None,
+                            pre_stop: service_hooks(
+                                service,
+                                &self.selection.services[service].pre_stop,
+                            ),
                         },
                     ));
                 }

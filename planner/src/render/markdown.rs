@@ -57,7 +57,7 @@ pub fn render_markdown(plan: &Plan, options: &RenderOptions) -> String {
     }
 
     for change in &changes {
-        let notes = super::notes::change_notes(plan, change);
+        let notes = super::notes::change_notes(plan, change, options.show_sensitive);
         if notes.is_empty() {
             continue;
         }
@@ -256,6 +256,17 @@ mod tests {
         let markdown = render_markdown(&sample_plans::replacement(), &RenderOptions::default());
         assert!(!markdown.contains(sample_plans::OLD_SECRET));
         assert!(!markdown.contains(sample_plans::NEW_SECRET));
+    }
+
+    #[test]
+    fn lifecycle_hooks_markdown() {
+        let options = RenderOptions {
+            show_steps: true,
+            ..RenderOptions::default()
+        };
+        let markdown = render_markdown(&sample_plans::lifecycle_hooks(), &options);
+        assert!(!markdown.contains(sample_plans::HOOK_SECRET), "{markdown}");
+        insta::assert_snapshot!(markdown);
     }
 
     #[test]

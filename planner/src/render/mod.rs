@@ -7,6 +7,7 @@
 //! Rendering is deterministic: the same plan and options give the same
 //! bytes, with no trailing spaces and exactly one final newline.
 
+mod hooks;
 mod markdown;
 mod notes;
 mod text;
@@ -410,8 +411,14 @@ fn step_line(step: &Step, renames: &BTreeMap<&str, &str>) -> String {
             ("build_image", target)
         }
         StepAction::CreateContainer { name, .. } => ("create_container", name.clone()),
-        StepAction::StartContainer { container } => ("start_container", name(&container.name)),
-        StepAction::StopContainer { container, .. } => ("stop_container", name(&container.name)),
+        StepAction::StartContainer { container, .. } => (
+            "start_container",
+            name(&container.name) + &hooks::step_hooks(&step.action),
+        ),
+        StepAction::StopContainer { container, .. } => (
+            "stop_container",
+            name(&container.name) + &hooks::step_hooks(&step.action),
+        ),
         StepAction::RemoveContainer {
             container,
             remove_volumes,

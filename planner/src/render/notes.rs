@@ -1,21 +1,26 @@
-//! Notes under a replaced network or volume: which containers a network
-//! replacement disconnects and connects again, with the endpoint settings
-//! they keep, and that a replaced volume loses its data. Both renderings
-//! show them.
+//! Notes under a change: which containers a network replacement
+//! disconnects and connects again, with the endpoint settings they keep,
+//! that a replaced volume loses its data, and which hooks run in a
+//! container. Both renderings show them.
 
 use std::collections::BTreeSet;
 
 use crate::engine_body::EndpointBody;
 use crate::plan::{Action, Plan, ResourceChange, ResourceKind, StepAction};
 
-/// Returns the notes of one change, in the order its steps run.
-pub(super) fn change_notes(plan: &Plan, change: &ResourceChange) -> Vec<String> {
+/// Returns the notes of one change, in the order its steps run. Hook
+/// environment values show only with `show_sensitive`.
+pub(super) fn change_notes(
+    plan: &Plan,
+    change: &ResourceChange,
+    show_sensitive: bool,
+) -> Vec<String> {
     match (change.kind, change.action) {
         (ResourceKind::Network, Action::Replace) => network_notes(plan, &change.name),
         (ResourceKind::Volume, Action::Replace) => vec![
             "the data in this volume will be lost: it is removed and created empty".to_string(),
         ],
-        _ => Vec::new(),
+        _ => super::hooks::hook_notes(plan, change, show_sensitive),
     }
 }
 
@@ -137,7 +142,7 @@ mod tests {
     #[test]
     fn network_notes_name_each_container() {
         let plan = network_replacement();
-        let notes = change_notes(&plan, &plan.changes[0]);
+        let notes = change_notes(&plan, &plan.changes[0], false);
         assert_eq!(
             notes,
             [
@@ -170,6 +175,6 @@ mod tests {
     #[test]
     fn container_changes_have_no_notes() {
         let plan = network_replacement();
-        assert!(change_notes(&plan, &plan.changes[1]).is_empty());
+        assert!(change_notes(&plan, &plan.changes[1], false).is_empty());
     }
 }

@@ -1,14 +1,14 @@
 //! Plans built by hand from the contract types, shared by the renderer
 //! tests. Each one pins a situation a reviewer meets: nothing to do, a first
 //! start, a replacement with diffs, orphans, dependents restarted, a
-//! teardown, and a network replaced under its containers.
+//! teardown, a network replaced under its containers, and lifecycle hooks.
 
 use serde_json::{Value, json};
 
 use crate::engine_body::{ContainerBody, EndpointBody, EndpointIpamBody};
 use crate::plan::{
-    Action, ContainerRef, FieldDiff, Plan, Reason, ResourceChange, ResourceKind, Step, StepAction,
-    Summary, WaitCondition, Warning,
+    Action, ContainerRef, FieldDiff, Hook, Plan, Reason, ResourceChange, ResourceKind,
+    ServiceHooks, Step, StepAction, Summary, WaitCondition, Warning,
 };
 
 /// Secret values in the replacement plan, of equal length so that a
@@ -32,6 +32,7 @@ pub(crate) fn all() -> Vec<Plan> {
         dependent_restarts(),
         destroy(),
         network_replacement(),
+        lifecycle_hooks(),
     ]
 }
 
@@ -217,6 +218,7 @@ pub(crate) fn creates() -> Plan {
             &["create:shop-db-1"],
             StepAction::StartContainer {
                 container: by_name("shop-db-1"),
+                post_start: None,
             },
         ),
         step(
@@ -244,6 +246,7 @@ pub(crate) fn creates() -> Plan {
             &["create:shop-web-1", "wait:db"],
             StepAction::StartContainer {
                 container: by_name("shop-web-1"),
+                post_start: None,
             },
         ),
         step(
@@ -251,6 +254,7 @@ pub(crate) fn creates() -> Plan {
             &["create:shop-web-2", "wait:db"],
             StepAction::StartContainer {
                 container: by_name("shop-web-2"),
+                post_start: None,
             },
         ),
     ];
@@ -342,6 +346,7 @@ pub(crate) fn replacement() -> Plan {
             StepAction::StopContainer {
                 container: by_id("shop-api-1", "c0ffee000001"),
                 timeout_seconds: Some(10),
+                pre_stop: None,
             },
         ),
         step(
@@ -365,6 +370,7 @@ pub(crate) fn replacement() -> Plan {
             &["rename:shop-api-1"],
             StepAction::StartContainer {
                 container: by_name(TEMP_API),
+                post_start: None,
             },
         ),
     ];
@@ -421,6 +427,7 @@ pub(crate) fn orphan_removal() -> Plan {
                     StepAction::StopContainer {
                         container: by_name(name),
                         timeout_seconds: None,
+                        pre_stop: None,
                     },
                 ),
                 step(
@@ -506,9 +513,11 @@ pub(crate) fn dependent_restarts() -> Plan {
     let stop = |name: &str| StepAction::StopContainer {
         container: by_name(name),
         timeout_seconds: None,
+        pre_stop: None,
     };
     let start = |name: &str| StepAction::StartContainer {
         container: by_name(name),
+        post_start: None,
     };
     plan.steps = vec![
         step("stop:shop-web-1", &[], stop("shop-web-1")),
@@ -593,6 +602,7 @@ pub(crate) fn destroy() -> Plan {
             StepAction::StopContainer {
                 container: by_name("shop-web-1"),
                 timeout_seconds: None,
+                pre_stop: None,
             },
         ),
         step(
@@ -609,6 +619,7 @@ pub(crate) fn destroy() -> Plan {
             StepAction::StopContainer {
                 container: by_name("shop-db-1"),
                 timeout_seconds: None,
+                pre_stop: None,
             },
         ),
         step(
@@ -705,6 +716,98 @@ pub(crate) fn network_replacement() -> Plan {
     plan.summary = Summary {
         replace: 1,
         remove: 1,
+        ..Summary::default()
+    };
+    plan
+}
+
+/// Secret value of a hook's environment in the hooks plan.
+pub(crate) const HOOK_SECRET: &str = "hunter2-hook";
+
+/// A restart of a dependent with both kinds of hooks, and a scale-down
+/// whose stop runs a `pre_stop` hook.
+pub(crate) fn lifecycle_hooks() -> Plan {
+    let mut plan = base("shop");
+    plan.changes = vec![
+        container(
+            "service.web[1]",
+            "shop-web-1",
+            "web",
+            Action::Restart,
+            vec![Reason::DependencyReplaced],
+        ),
+        container(
+            "service.worker[2]",
+            "shop-worker-2",
+            "worker",
+            Action::Remove,
+            vec![Reason::ScaleDown],
+        ),
+    ];
+    plan.changes[0].caused_by = vec!["db".to_string()];
+    let warm_up = Hook {
+        command: vec!["sh".into(), "-c".into(), "echo ready > /tmp/ready".into()],
+        user: Some("root".into()),
+        environment: [
+            ("TOKEN".to_string(), Some(HOOK_SECRET.to_string())),
+            ("DEBUG".to_string(), None),
+        ]
+        .into_iter()
+        .collect(),
+        ..Hook::default()
+    };
+    let drain = Hook {
+        command: vec!["/bin/drain".into(), "--grace".into(), "5s".into()],
+        working_dir: Some("/srv".into()),
+        privileged: true,
+        ..Hook::default()
+    };
+    let web_hooks = |hooks: Vec<Hook>| ServiceHooks {
+        service: "web".into(),
+        hooks,
+    };
+    plan.steps = vec![
+        step(
+            "stop:shop-web-1",
+            &[],
+            StepAction::StopContainer {
+                container: by_id("shop-web-1", "5eb1"),
+                timeout_seconds: None,
+                pre_stop: Some(web_hooks(vec![drain.clone()])),
+            },
+        ),
+        step(
+            "stop:shop-worker-2",
+            &[],
+            StepAction::StopContainer {
+                container: by_id("shop-worker-2", "40b2"),
+                timeout_seconds: None,
+                pre_stop: Some(ServiceHooks {
+                    service: "worker".into(),
+                    hooks: vec![drain],
+                }),
+            },
+        ),
+        step(
+            "remove:shop-worker-2",
+            &["stop:shop-worker-2"],
+            StepAction::RemoveContainer {
+                container: by_id("shop-worker-2", "40b2"),
+                remove_volumes: false,
+            },
+        ),
+        step(
+            "start:shop-web-1",
+            &["stop:shop-web-1", "remove:shop-worker-2"],
+            StepAction::StartContainer {
+                container: by_id("shop-web-1", "5eb1"),
+                post_start: Some(web_hooks(vec![warm_up])),
+            },
+        ),
+    ];
+    plan.summary = Summary {
+        remove: 1,
+        restart: 1,
         ..Summary::default()
     };
     plan

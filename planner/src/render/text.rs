@@ -123,7 +123,7 @@ fn change_entry(plan: &Plan, change: &ResourceChange, options: &RenderOptions) -
     if !reasons.is_empty() {
         entry.push_str(&format!("\n{DETAIL_INDENT}why: {}", reasons.join("; ")));
     }
-    for note in super::notes::change_notes(plan, change) {
+    for note in super::notes::change_notes(plan, change, options.show_sensitive) {
         entry.push_str(&format!("\n{DETAIL_INDENT}{note}"));
     }
     for diff in &change.diffs {
@@ -256,6 +256,33 @@ mod tests {
     #[test]
     fn destroy_plan() {
         insta::assert_snapshot!(render_text(&sample_plans::destroy(), &plain()));
+    }
+
+    #[test]
+    fn lifecycle_hooks() {
+        let options = RenderOptions {
+            show_steps: true,
+            ..plain()
+        };
+        insta::assert_snapshot!(render_text(&sample_plans::lifecycle_hooks(), &options));
+    }
+
+    #[test]
+    fn hook_environment_masked() {
+        let plan = sample_plans::lifecycle_hooks();
+        let masked = render_text(&plan, &plain());
+        assert!(!masked.contains(sample_plans::HOOK_SECRET), "{masked}");
+        assert!(
+            masked.contains("environment DEBUG unset, TOKEN)"),
+            "{masked}"
+        );
+        let options = RenderOptions {
+            show_sensitive: true,
+            ..plain()
+        };
+        let shown = render_text(&plan, &options);
+        let expected = format!("TOKEN={}", sample_plans::HOOK_SECRET);
+        assert!(shown.contains(&expected), "{shown}");
     }
 
     #[test]
