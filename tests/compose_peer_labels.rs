@@ -262,13 +262,28 @@ fn needed_images(model: &Value, project: &str) -> Vec<String> {
 fn tag_stand_ins(engine: &Engine, images: &[String], tagged: &Mutex<BTreeSet<String>>) {
     for image in images {
         let mut tagged = tagged.lock().unwrap_or_else(|e| e.into_inner());
-        if tagged.contains(image) || engine.docker(&["image", "inspect", image]).status.success() {
+        if tagged.contains(image) || exists(engine, image) {
             continue;
         }
         if engine.docker(&["tag", STAND_IN, image]).status.success() {
             tagged.insert(image.clone());
         }
     }
+}
+
+/// Returns whether the engine holds `image`. A name without a tag gets
+/// `:latest`, so that a short name such as `a` is not taken for the prefix
+/// of an image id.
+fn exists(engine: &Engine, image: &str) -> bool {
+    let last = image.rsplit('/').next().unwrap_or(image);
+    let reference = match image.contains('@') || last.contains(':') {
+        true => image.to_owned(),
+        false => format!("{image}:latest"),
+    };
+    engine
+        .docker(&["image", "inspect", &reference])
+        .status
+        .success()
 }
 
 fn check_case(
