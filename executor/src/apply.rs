@@ -51,8 +51,9 @@ pub async fn apply(
     progress: &dyn Progress,
 ) -> Result<ApplyReport, ApplyError> {
     let graph = Graph::new(&plan.steps)?;
+    let api_version = docker.client_version();
     for step in &plan.steps {
-        check_body(&step.action).map_err(|error| ApplyError::InvalidPlan {
+        check_body(&step.action, &api_version).map_err(|error| ApplyError::InvalidPlan {
             message: format!("step `{}`: {error}", step.id),
         })?;
     }

@@ -7,6 +7,7 @@ mod apply;
 mod build_context;
 mod connect;
 mod container;
+mod container_mac;
 mod content;
 mod create;
 mod error;

@@ -6,18 +6,20 @@ use std::path::Path;
 use std::time::Duration;
 
 use berth_planner::content::ContentFile;
+use berth_planner::engine_body::ContainerBody;
 use berth_planner::plan::{ContainerRef, StepAction};
-use bollard::Docker;
 use bollard::models::{
     ContainerCreateBody, EndpointSettings, NetworkConnectRequest, NetworkCreateRequest,
     NetworkDisconnectRequest, VolumeCreateRequest,
 };
 use bollard::query_parameters::{
-    CreateContainerOptions, InspectNetworkOptions, RemoveContainerOptions, RemoveImageOptions,
-    RemoveVolumeOptions, RenameContainerOptions, StartContainerOptions, StopContainerOptions,
-    UploadToContainerOptions,
+    InspectNetworkOptions, RemoveContainerOptions, RemoveImageOptions, RemoveVolumeOptions,
+    RenameContainerOptions, StartContainerOptions, StopContainerOptions, UploadToContainerOptions,
 };
 
+use bollard::{ClientVersion, Docker};
+
+use crate::container_mac::{check_api_version, create_container};
 use crate::content::{read_content, tar_archive};
 use crate::create::{convert_body, prepare_body};
 use crate::error::{StepError, status_of};
@@ -30,8 +32,12 @@ const STOP_MARGIN: Duration = Duration::from_secs(60);
 /// Converts the engine body of a step to bollard's model without sending
 /// it, so that a body the client cannot send fails the apply before any
 /// step has changed the engine. Id tokens stay unresolved: they are
-/// strings either way.
-pub(crate) fn check_body(action: &StepAction) -> Result<(), StepError> {
+/// strings either way. A container-level MAC address is sent beside the
+/// model, and only engines of `api_version` below 1.44 accept it.
+pub(crate) fn check_body(
+    action: &StepAction,
+    api_version: &ClientVersion,
+) -> Result<(), StepError> {
     match action {
         StepAction::CreateNetwork { name, body } => {
             convert_body::<NetworkCreateRequest>(&format!("network `{name}`"), body).map(drop)
@@ -40,7 +46,14 @@ pub(crate) fn check_body(action: &StepAction) -> Result<(), StepError> {
             convert_body::<VolumeCreateRequest>(&format!("volume `{name}`"), body).map(drop)
         }
         StepAction::CreateContainer { name, body, .. } => {
-            convert_body::<ContainerCreateBody>(&format!("container `{name}`"), body.as_ref())
+            if let Some(mac_address) = &body.mac_address {
+                check_api_version(name, mac_address, api_version)?;
+            }
+            let model_fields = ContainerBody {
+                mac_address: None,
+                ..body.as_ref().clone()
+            };
+            convert_body::<ContainerCreateBody>(&format!("container `{name}`"), &model_fields)
                 .map(drop)
         }
         StepAction::ConnectNetwork {
@@ -121,15 +134,10 @@ pub(crate) async fn run_step(docker: &Docker, action: &StepAction) -> Result<(),
             body,
             hash_input,
         } => {
-            let body = prepare_body(docker, name, body, hash_input.as_ref()).await?;
-            let options = CreateContainerOptions {
-                name: Some(name.clone()),
-                ..Default::default()
-            };
-            let created = docker
-                .create_container(Some(options), body)
-                .await
-                .map_err(|error| StepError::engine(format!("create container `{name}`"), &error))?;
+            let prepared = prepare_body(docker, name, body, hash_input.as_ref()).await?;
+            let created =
+                create_container(docker, name, prepared.body, prepared.mac_address.as_deref())
+                    .await?;
             tracing::debug!(name, id = created.id, "created a container");
             Ok(())
         }
@@ -329,9 +337,12 @@ async fn create_network(
 
 #[cfg(test)]
 mod tests {
-    use berth_planner::engine_body::ContainerBody;
-
     use super::*;
+
+    const API_1_41: ClientVersion = ClientVersion {
+        major_version: 1,
+        minor_version: 41,
+    };
 
     fn create(body: ContainerBody) -> StepAction {
         StepAction::CreateContainer {
@@ -347,7 +358,7 @@ mod tests {
             image: "local/busybox:test".to_owned(),
             ..ContainerBody::default()
         };
-        assert!(check_body(&create(body)).is_ok());
+        assert!(check_body(&create(body), &API_1_41).is_ok());
     }
 
     #[test]
@@ -361,18 +372,29 @@ mod tests {
                 ..Default::default()
             }),
         };
-        let error = check_body(&action).unwrap_err().to_string();
+        let error = check_body(&action, &API_1_41).unwrap_err().to_string();
         assert!(error.contains("/nonexistent/berth-context"), "{error}");
     }
 
     #[test]
-    fn check_body_rejects_container_mac_address() {
+    fn check_body_container_mac_by_api() {
         let body = ContainerBody {
             image: "local/busybox:test".to_owned(),
             mac_address: Some("02:42:ac:11:00:02".to_owned()),
             ..ContainerBody::default()
         };
-        let error = check_body(&create(body)).unwrap_err().to_string();
-        assert!(error.contains("`MacAddress`"), "{error}");
+        assert!(check_body(&create(body.clone()), &API_1_41).is_ok());
+
+        let api_1_44 = ClientVersion {
+            major_version: 1,
+            minor_version: 44,
+        };
+        let error = check_body(&create(body), &api_1_44)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("`MacAddress` `02:42:ac:11:00:02`"),
+            "{error}"
+        );
     }
 }

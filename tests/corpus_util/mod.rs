@@ -368,10 +368,6 @@ pub const CANNOT_RUN: &[(&str, &str)] = &[
         "the engine runs without the capabilities a privileged container needs",
     ),
     (
-        "34",
-        "berth's engine client has no container-level MacAddress field for mac_address",
-    ),
-    (
         "35",
         "Compose builds with BuildKit and berth with the classic builder, so the images differ",
     ),
