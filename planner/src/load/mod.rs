@@ -236,6 +236,7 @@ fn convert_services(
             _ => &empty,
         };
         let mut service = service::convert(map, at, base)?;
+        service.compose_file = Some(file.display().to_string());
         files::apply_env_files(&mut service, map.get("env_file"), at, context, source)?;
         files::apply_label_files(&mut service, at, context, source)?;
         files::resolve_build_args(&mut service, context);
