@@ -40,6 +40,12 @@ pub struct Snapshot {
     /// Local images, keyed by the reference the model names
     /// (`local/busybox:test`); absent when the engine does not have it.
     pub images: BTreeMap<String, ObservedImage>,
+    /// Images that carry the project label and at least one tag, keyed by
+    /// their first tag as the engine lists it. Observed only when the scope
+    /// requests them, for `--rmi`, because `docker compose down --rmi`
+    /// removes them by that tag.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub project_images: BTreeMap<String, ProjectImage>,
     /// The engine's clock at the time of the observation (RFC 3339),
     /// recorded only when the scope requests it, because a refresh pull
     /// policy (`daily`, `weekly`, `every_<duration>`) compares it with an
@@ -72,6 +78,10 @@ pub struct ObserveScope {
     /// Whether to record the engine's clock, for refresh pull policies.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub clock: bool,
+    /// Whether to list the images that carry the project label, for a
+    /// teardown with `--rmi`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub project_images: bool,
 }
 
 /// The engine's identity and the API version negotiated with it.
@@ -218,6 +228,17 @@ pub struct ObservedVolume {
     pub labels: BTreeMap<String, String>,
 }
 
+/// A tagged image that carries the project label, as a build of Docker
+/// Compose or berth writes it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectImage {
+    pub id: String,
+    /// Value of its `com.docker.compose.service` label; empty when absent.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub service: String,
+}
+
 /// A local image.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -297,6 +318,9 @@ impl Snapshot {
         }
         for (reference, image) in &self.images {
             line(&["image", reference, &image.id]);
+        }
+        for (tag, image) in &self.project_images {
+            line(&["project_image", tag, &image.id, &image.service]);
         }
         hex::encode(digest.finalize())
     }

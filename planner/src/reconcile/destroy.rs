@@ -16,7 +16,7 @@ use crate::plan::{
 use crate::snapshot::{ObservedContainer, Snapshot};
 
 use super::steps::StepList;
-use super::{PlanError, graph, image_removal, model_digest, observe_scope, summarize};
+use super::{PlanError, graph, image_removal, model_digest, observe_scope_with, summarize};
 
 /// Plans the teardown of `project`.
 pub fn plan_destroy(
@@ -132,7 +132,7 @@ pub fn plan_destroy(
     }
 
     let mut warnings = Vec::new();
-    if let Some(removal) = options.remove_images {
+    if options.remove_images.is_some() {
         let kept: Vec<&ObservedContainer> = snapshot
             .containers
             .iter()
@@ -141,7 +141,7 @@ pub fn plan_destroy(
         let removed = image_removal::plan_image_removal(
             project,
             snapshot,
-            removal,
+            options,
             &kept,
             &removals,
             &mut steps,
@@ -204,7 +204,7 @@ pub fn plan_destroy(
         destroy: true,
         model_digest: model_digest(project),
         fingerprint: snapshot.fingerprint(),
-        observed: observe_scope(project),
+        observed: observe_scope_with(project, options),
         options: options.clone(),
         summary: summarize(&changes),
         changes,
