@@ -307,8 +307,14 @@ fn rmi_all_keeps_image_in_use() {
     let planned = plan(&project, &["--destroy", "--rmi", "all"]);
     assert_eq!(planned.code, CHANGES, "{}", planned.pretty());
     let output = apply(&project, &planned);
+    let stderr = stderr_text(&output);
     assert!(
-        stderr_text(&output).contains("still in use"),
+        stderr.contains(&format!("Image {image}  Kept: still in use")),
+        "{}",
+        describe("berth apply", &output)
+    );
+    assert!(
+        !stderr.contains(&format!("Image {image}  Removed")),
         "{}",
         describe("berth apply", &output)
     );

@@ -15,7 +15,7 @@ use crate::content::check_contents;
 use crate::error::{ApplyError, ApplyFailure, StepError, StepFailure};
 use crate::observe::{ObserveRequest, observe};
 use crate::progress::{Progress, subject};
-use crate::steps::{check_body, run_step};
+use crate::steps::{StepOutcome, check_body, run_step};
 
 /// Default maximum number of steps in flight at once.
 pub const DEFAULT_PARALLELISM: usize = 4;
@@ -179,8 +179,11 @@ async fn run_graph(
         };
         let step = &steps[index];
         match result {
-            Ok(()) => {
-                progress.step_finished(step);
+            Ok(outcome) => {
+                match outcome {
+                    StepOutcome::Done => progress.step_finished(step),
+                    StepOutcome::Kept(reason) => progress.step_kept(step, &reason),
+                }
                 done.push(step.id.clone());
                 for &dependent in &graph.dependents[index] {
                     graph.waiting_on[dependent] -= 1;

@@ -76,9 +76,22 @@ pub(crate) fn check_body(
     }
 }
 
+/// How a step that did not fail ended.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum StepOutcome {
+    /// The engine made the change.
+    Done,
+    /// The engine kept the resource, for the reason given, and the apply
+    /// goes on: an image removal rejected because the image is in use.
+    Kept(String),
+}
+
 /// Runs one step against the engine.
-pub(crate) async fn run_step(docker: &Docker, action: &StepAction) -> Result<(), StepError> {
-    match action {
+pub(crate) async fn run_step(
+    docker: &Docker,
+    action: &StepAction,
+) -> Result<StepOutcome, StepError> {
+    let result = match action {
         StepAction::CreateNetwork { name, body } => create_network(docker, name, body).await,
         StepAction::RemoveNetwork { name, id } => docker
             .remove_network(id)
@@ -207,8 +220,9 @@ pub(crate) async fn run_step(docker: &Docker, action: &StepAction) -> Result<(),
         StepAction::CopyContent { container, files } => {
             copy_content(docker, container, files).await
         }
-        StepAction::RemoveImage { name } => remove_image(docker, name).await,
-    }
+        StepAction::RemoveImage { name } => return remove_image(docker, name).await,
+    };
+    result.map(|()| StepOutcome::Done)
 }
 
 /// Copies secrets and configs into a container as one tar archive
@@ -247,23 +261,23 @@ async fn copy_content(
 /// Removes an image without force. An image that another container still
 /// uses (409) is kept with a warning, as `docker compose down --rmi`
 /// does; one already gone (404) counts as removed.
-async fn remove_image(docker: &Docker, name: &str) -> Result<(), StepError> {
+async fn remove_image(docker: &Docker, name: &str) -> Result<StepOutcome, StepError> {
     let options = RemoveImageOptions {
         force: false,
         noprune: false,
         platforms: None,
     };
     match docker.remove_image(name, Some(options), None).await {
-        Ok(_) => Ok(()),
+        Ok(_) => Ok(StepOutcome::Done),
         Err(error) => match status_of(&error) {
-            Some(404) => Ok(()),
+            Some(404) => Ok(StepOutcome::Done),
             Some(409) => {
                 let (_, message) = crate::error::engine_message(&error);
                 tracing::warn!(
                     image = name,
                     "image kept because it is still in use: {message}"
                 );
-                Ok(())
+                Ok(StepOutcome::Kept(format!("still in use: {message}")))
             }
             _ => Err(StepError::engine(format!("remove image `{name}`"), &error)),
         },
