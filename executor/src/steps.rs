@@ -76,7 +76,7 @@ pub(crate) fn check_body(
     }
 }
 
-/// How a step that did not fail ended.
+/// The end of a step that did not fail.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum StepOutcome {
     /// The engine made the change.

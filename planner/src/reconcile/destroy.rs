@@ -205,6 +205,7 @@ pub fn plan_destroy(
         model_digest: model_digest(project),
         fingerprint: snapshot.fingerprint(),
         observed: observe_scope_with(project, options),
+        observed_resources: snapshot.resource_digests(),
         options: options.clone(),
         summary: summarize(&changes),
         changes,

@@ -163,6 +163,7 @@ impl Planner<'_> {
             model_digest: model_digest(self.project),
             fingerprint: self.snapshot.fingerprint(),
             observed: observe_scope_with(self.project, self.options),
+            observed_resources: self.snapshot.resource_digests(),
             options: self.options.clone(),
             changes: self.changes,
             steps: self.steps.into_steps(),
