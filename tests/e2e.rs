@@ -232,6 +232,11 @@ fn stale_plan_is_rejected() {
         "the message does not say to plan again:\n{}",
         describe("berth apply", &out)
     );
+    assert!(
+        stderr_text(&out).contains(&format!("): container {other} changed;")),
+        "the message does not name the stopped container alone:\n{}",
+        describe("berth apply", &out)
+    );
     assert_eq!(container_id(&project, &db), db_id, "db was replaced");
     assert_eq!(status(&project, &other), "exited", "other was started");
 }

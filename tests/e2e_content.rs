@@ -307,14 +307,75 @@ fn rmi_all_keeps_image_in_use() {
     let planned = plan(&project, &["--destroy", "--rmi", "all"]);
     assert_eq!(planned.code, CHANGES, "{}", planned.pretty());
     let output = apply(&project, &planned);
+    let stderr = stderr_text(&output);
     assert!(
-        stderr_text(&output).contains("still in use"),
+        stderr.contains(&format!("Image {image}  Kept: still in use")),
+        "{}",
+        describe("berth apply", &output)
+    );
+    assert!(
+        !stderr.contains(&format!("Image {image}  Removed")),
         "{}",
         describe("berth apply", &output)
     );
     assert!(image_exists(&project, &image), "{image} was forced away");
     let removed = project.docker(&["rm", &outsider]);
     assert_success(&removed, "docker rm");
+}
+
+/// Imports an image of one empty file, tagged `tag`, with the project and
+/// service labels a Docker Compose build writes, and returns the cleanup
+/// that removes the tag.
+fn import_labelled_image(project: &TestProject, tag: &str, service: &str) -> TagCleanup {
+    let archive = project.write(format!("{service}.tar"), "");
+    std::fs::write(&archive, empty_tar()).expect("write the image archive");
+    let archive = archive.display().to_string();
+    let project_label = format!("LABEL com.docker.compose.project={}", project.name());
+    let service_label = format!("LABEL com.docker.compose.service={service}");
+    let imported = project.docker(&[
+        "import",
+        "--change",
+        &project_label,
+        "--change",
+        &service_label,
+        &archive,
+        tag,
+    ]);
+    assert_success(&imported, "docker import");
+    TagCleanup {
+        engine: project.engine().clone(),
+        tag: tag.to_owned(),
+    }
+}
+
+/// `--rmi local` removes an image that carries the project label and the
+/// label of a service in the model, although `image:` names it, and keeps
+/// the labelled image of a service that is no longer in the model.
+#[test]
+fn rmi_local_removes_labelled_image() {
+    let engine = require_engine!();
+    let project = TestProject::new(&engine);
+    let built = format!("{}-custom:v1", project.name());
+    let retired = format!("{}-retired:v1", project.name());
+    let _built_cleanup = import_labelled_image(&project, &built, "app");
+    let _retired_cleanup = import_labelled_image(&project, &retired, "retired");
+    project.write(
+        "compose.yaml",
+        &format!(
+            "services:\n  app:\n    image: {built}\n    command: [\"x\"]\n  \
+             named:\n    image: {BUSYBOX_IMAGE}\n"
+        ),
+    );
+
+    let planned = plan(&project, &["--destroy", "--rmi", "local"]);
+    assert_eq!(planned.code, CHANGES, "{}", planned.pretty());
+    apply(&project, &planned);
+    assert!(!image_exists(&project, &built), "{built} was not removed");
+    assert!(image_exists(&project, &retired), "{retired} was removed");
+    assert!(
+        image_exists(&project, BUSYBOX_IMAGE),
+        "{BUSYBOX_IMAGE} was removed"
+    );
 }
 
 /// Returns a tar archive holding one empty file, enough for `docker

@@ -317,47 +317,6 @@ fn wait_timeout_fails_apply() {
     assert_eq!(status(&project, &api), "created", "api must not start");
 }
 
-/// The bollard model berth sends has no container-level `MacAddress`, so
-/// a plan that needs it must fail before it changes anything, instead of
-/// after the network and the other containers were created.
-#[test]
-fn unsendable_body_changes_nothing() {
-    let engine = require_engine!();
-    let project = TestProject::new(&engine);
-    project.write(
-        "compose.yaml",
-        &format!(
-            r#"services:
-  plain:
-    image: {BUSYBOX_IMAGE}
-    command: ["sleep", "3600"]
-    init: true
-  fixed:
-    image: {BUSYBOX_IMAGE}
-    command: ["sleep", "3600"]
-    init: true
-    mac_address: "02:42:ac:11:00:99"
-"#
-        ),
-    );
-    let planned = plan(&project, &[]);
-    let out = try_apply(&project, &planned);
-    assert_failure(&out, "berth apply");
-    assert!(
-        stderr_text(&out).contains("MacAddress"),
-        "the error does not name the field:\n{}",
-        describe("berth apply", &out)
-    );
-    assert!(
-        project.container_names().is_empty(),
-        "apply created containers before failing"
-    );
-    assert!(
-        project.network_names().is_empty(),
-        "apply created networks before failing"
-    );
-}
-
 /// `--wait` counts a one-shot as ready once it completes, when a service
 /// waits on it to complete, and a running service without a healthcheck
 /// as ready once it runs.

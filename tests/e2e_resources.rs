@@ -2,7 +2,8 @@
 //! config changed and of host ports published twice. A network is replaced
 //! while its containers keep their ids, aliases and addresses. A volume is
 //! replaced only with `--allow-volume-replace`. A port held outside the
-//! project fails the plan before any step.
+//! project fails the plan before any step. A configured MAC address reaches
+//! the engine, also on engines older than API 1.44.
 
 #[path = "support/mod.rs"]
 mod support;
@@ -298,4 +299,54 @@ fn port_held_outside_fails_plan() {
     assert!(error.contains(&format!(":{port}/tcp")), "{error}");
     assert!(project.container_names().is_empty());
     assert_success(&removed, "docker rm the outsider");
+}
+
+/// A service-level `mac_address` and a network's `mac_address` both reach
+/// the endpoint. Below API 1.44 berth sends them as the container-level
+/// `MacAddress`, which bollard's model lacks, and the engine reports it in
+/// `Config.MacAddress` too.
+#[test]
+fn mac_address_reaches_engine() {
+    let engine = require_engine!();
+    let project = TestProject::new(&engine);
+    project.write(
+        "compose.yaml",
+        &format!(
+            r#"services:
+  fixed:
+    image: {BUSYBOX_IMAGE}
+    command: ["sleep", "3600"]
+    init: true
+    mac_address: "02:42:ac:11:00:99"
+  per-network:
+    image: {BUSYBOX_IMAGE}
+    command: ["sleep", "3600"]
+    init: true
+    networks:
+      back:
+        mac_address: "02:42:ac:11:00:98"
+networks:
+  back: {{}}
+"#
+        ),
+    );
+    converge(&project);
+
+    let default_network = format!("{}_default", project.name());
+    let fixed = container_name(&project, "fixed", 1);
+    assert_eq!(
+        endpoint(&project, &fixed, &default_network)["MacAddress"],
+        "02:42:ac:11:00:99"
+    );
+    assert_eq!(
+        project.inspect_container(&fixed)["Config"]["MacAddress"],
+        "02:42:ac:11:00:99"
+    );
+    let back = format!("{}_back", project.name());
+    let per_network = container_name(&project, "per-network", 1);
+    assert_eq!(
+        endpoint(&project, &per_network, &back)["MacAddress"],
+        "02:42:ac:11:00:98"
+    );
+    assert_converged(&project);
 }

@@ -4,7 +4,7 @@
 //! steps from starting. The running ones are let finish, so that the
 //! report lists exactly what was done.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use berth_planner::plan::{Plan, Step};
 use bollard::Docker;
@@ -15,7 +15,7 @@ use crate::content::check_contents;
 use crate::error::{ApplyError, ApplyFailure, StepError, StepFailure};
 use crate::observe::{ObserveRequest, observe};
 use crate::progress::{Progress, subject};
-use crate::steps::{check_body, run_step};
+use crate::steps::{StepOutcome, check_body, run_step};
 
 /// Default maximum number of steps in flight at once.
 pub const DEFAULT_PARALLELISM: usize = 4;
@@ -51,8 +51,9 @@ pub async fn apply(
     progress: &dyn Progress,
 ) -> Result<ApplyReport, ApplyError> {
     let graph = Graph::new(&plan.steps)?;
+    let api_version = docker.client_version();
     for step in &plan.steps {
-        check_body(&step.action).map_err(|error| ApplyError::InvalidPlan {
+        check_body(&step.action, &api_version).map_err(|error| ApplyError::InvalidPlan {
             message: format!("step `{}`: {error}", step.id),
         })?;
     }
@@ -69,6 +70,7 @@ pub async fn apply(
         return Err(ApplyError::StalePlan {
             planned: plan.fingerprint.clone(),
             observed,
+            changes: changed_resources(&plan.observed_resources, &snapshot.resource_digests()),
         });
     }
 
@@ -80,6 +82,28 @@ pub async fn apply(
         progress,
     )
     .await
+}
+
+/// Lists the resources whose digests differ between the plan's observed
+/// state and `now`, in key order: `container p-web-1 changed`, `network
+/// p_back is new`, `volume p_data is gone`. Empty when the plan records no
+/// digests, as plans of older berth versions do.
+fn changed_resources(
+    planned: &BTreeMap<String, String>,
+    now: &BTreeMap<String, String>,
+) -> Vec<String> {
+    if planned.is_empty() {
+        return Vec::new();
+    }
+    let keys: BTreeSet<&String> = planned.keys().chain(now.keys()).collect();
+    keys.into_iter()
+        .filter_map(|key| match (planned.get(key), now.get(key)) {
+            (Some(before), Some(after)) if before != after => Some(format!("{key} changed")),
+            (Some(_), None) => Some(format!("{key} is gone")),
+            (None, Some(_)) => Some(format!("{key} is new")),
+            _ => None,
+        })
+        .collect()
 }
 
 /// The steps' dependencies, checked: ids unique, every `after` known, no
@@ -178,8 +202,11 @@ async fn run_graph(
         };
         let step = &steps[index];
         match result {
-            Ok(()) => {
-                progress.step_finished(step);
+            Ok(outcome) => {
+                match outcome {
+                    StepOutcome::Done => progress.step_finished(step),
+                    StepOutcome::Kept(reason) => progress.step_kept(step, &reason),
+                }
                 done.push(step.id.clone());
                 for &dependent in &graph.dependents[index] {
                     graph.waiting_on[dependent] -= 1;
@@ -272,6 +299,63 @@ mod tests {
         assert_eq!(
             message,
             "invalid plan: steps `a`, `b` can never start because their `after` lists form a cycle"
+        );
+    }
+
+    fn digests(entries: &[(&str, &str)]) -> BTreeMap<String, String> {
+        entries
+            .iter()
+            .map(|(key, digest)| ((*key).to_owned(), (*digest).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn changed_resources_in_key_order() {
+        let planned = digests(&[
+            ("container p-web-1", "aaaa"),
+            ("network p_default", "bbbb"),
+            ("volume p_data", "cccc"),
+        ]);
+        let now = digests(&[
+            ("container p-db-1", "dddd"),
+            ("container p-web-1", "eeee"),
+            ("network p_default", "bbbb"),
+        ]);
+        assert_eq!(
+            changed_resources(&planned, &now),
+            vec![
+                "container p-db-1 is new",
+                "container p-web-1 changed",
+                "volume p_data is gone",
+            ]
+        );
+    }
+
+    #[test]
+    fn changed_resources_without_plan_digests() {
+        let now = digests(&[("container p-web-1", "aaaa")]);
+        assert!(changed_resources(&BTreeMap::new(), &now).is_empty());
+    }
+
+    #[test]
+    fn stale_message_bounds_the_list() {
+        let changes: Vec<String> = (1..=12)
+            .map(|n| format!("container p-web-{n:02} changed"))
+            .collect();
+        let message = ApplyError::StalePlan {
+            planned: "sha-a".to_owned(),
+            observed: "sha-b".to_owned(),
+            changes,
+        }
+        .to_string();
+        assert_eq!(
+            message,
+            "the engine changed since the plan was made (planned against fingerprint sha-a, \
+             observed sha-b): container p-web-01 changed, container p-web-02 changed, \
+             container p-web-03 changed, container p-web-04 changed, container p-web-05 changed, \
+             container p-web-06 changed, container p-web-07 changed, container p-web-08 changed, \
+             container p-web-09 changed, container p-web-10 changed and 2 more; run `berth plan` \
+             again"
         );
     }
 }

@@ -1,7 +1,8 @@
 //! Preparing a container create body. `berth-id(NAME)` tokens are replaced
 //! by the id the named container has at that moment, and the config hash is
 //! computed over the substituted hash input. The body is then converted to
-//! bollard's model, which rejects any field that model would drop.
+//! bollard's model, which rejects any field that model would drop, except
+//! the container-level `MacAddress`, which is sent beside the model.
 
 use std::collections::BTreeMap;
 
@@ -13,6 +14,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::container::CONFIG_HASH_LABEL;
+use crate::container_mac::MAC_ADDRESS_FIELD;
 use crate::error::StepError;
 use crate::image::image_id;
 
@@ -25,6 +27,13 @@ const IMAGE_LABEL: &str = "com.docker.compose.image";
 /// same plan pulls or builds.
 const IMAGE_TOKEN_START: &str = "berth-image-id(";
 
+/// A create body in bollard's model, with the container-level MAC address
+/// that the model has no field for.
+pub(crate) struct PreparedBody {
+    pub body: ContainerCreateBody,
+    pub mac_address: Option<String>,
+}
+
 /// Builds the engine body that creates container `name`: substitutes the
 /// id tokens, writes the config-hash label and converts the body.
 pub(crate) async fn prepare_body(
@@ -32,7 +41,7 @@ pub(crate) async fn prepare_body(
     name: &str,
     body: &ContainerBody,
     hash_input: Option<&Value>,
-) -> Result<ContainerCreateBody, StepError> {
+) -> Result<PreparedBody, StepError> {
     let invalid = |message: String| StepError::InvalidBody {
         subject: format!("container `{name}`"),
         message,
@@ -72,7 +81,14 @@ pub(crate) async fn prepare_body(
             .ok_or_else(|| invalid("the body has no `Labels` object".to_owned()))?;
         labels.insert(CONFIG_HASH_LABEL.to_owned(), Value::String(hash));
     }
-    convert_value(&format!("container `{name}`"), body)
+    let mac_address = body
+        .as_object_mut()
+        .and_then(|fields| fields.remove(MAC_ADDRESS_FIELD))
+        .and_then(|mac| mac.as_str().map(str::to_owned));
+    Ok(PreparedBody {
+        body: convert_value(&format!("container `{name}`"), body)?,
+        mac_address,
+    })
 }
 
 /// Replaces a `berth-image-id(REF)` image label by the id image REF has

@@ -269,13 +269,18 @@ pub enum ApplyError {
     /// The engine no longer matches the state the plan was made against.
     #[error(
         "the engine changed since the plan was made (planned against \
-         fingerprint {planned}, observed {observed}); run `berth plan` again"
+         fingerprint {planned}, observed {observed}){}; run `berth plan` again",
+        stale_resources(changes)
     )]
     StalePlan {
         /// The fingerprint recorded in the plan.
         planned: String,
         /// The fingerprint of the engine now.
         observed: String,
+        /// The resources that differ, sorted by kind and name, such as
+        /// `container p-web-1 changed`. Empty for a plan that records no
+        /// resource digests.
+        changes: Vec<String>,
     },
     /// The content of a secret or config the plan copies is no longer
     /// the content the plan was made with.
@@ -319,4 +324,21 @@ pub(crate) fn status_of(error: &bollard::errors::Error) -> Option<u16> {
         bollard::errors::Error::DockerResponseServerError { status_code, .. } => Some(*status_code),
         _ => None,
     }
+}
+
+/// Resources listed at most in a stale-plan message; the rest are counted.
+const STALE_RESOURCES_SHOWN: usize = 10;
+
+/// Formats the resources that make a plan stale, `: a, b and 3 more`, or
+/// nothing when there are none.
+fn stale_resources(changes: &[String]) -> String {
+    if changes.is_empty() {
+        return String::new();
+    }
+    let shown = changes.len().min(STALE_RESOURCES_SHOWN);
+    let mut text = format!(": {}", changes[..shown].join(", "));
+    if changes.len() > shown {
+        text.push_str(&format!(" and {} more", changes.len() - shown));
+    }
+    text
 }

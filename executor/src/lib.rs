@@ -8,6 +8,7 @@ mod build_context;
 mod build_progress;
 mod connect;
 mod container;
+mod container_mac;
 mod content;
 mod create;
 mod error;

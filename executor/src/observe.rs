@@ -8,12 +8,12 @@ use std::collections::BTreeMap;
 
 use berth_planner::snapshot::{
     EngineInfo, NameHolder, ObserveScope, ObservedImage, ObservedNetwork, ObservedVolume,
-    PortHolder, SNAPSHOT_FORMAT_VERSION, Snapshot,
+    PortHolder, ProjectImage, SNAPSHOT_FORMAT_VERSION, Snapshot,
 };
 use bollard::Docker;
 use bollard::query_parameters::{
-    InspectContainerOptions, InspectNetworkOptions, ListContainersOptions, ListNetworksOptions,
-    ListVolumesOptions,
+    InspectContainerOptions, InspectNetworkOptions, ListContainersOptions, ListImagesOptions,
+    ListNetworksOptions, ListVolumesOptions,
 };
 
 use crate::container::{CONFIG_HASH_LABEL, PROJECT_LABEL, observed_container};
@@ -48,6 +48,11 @@ pub async fn observe(docker: &Docker, request: &ObserveRequest) -> Result<Snapsh
     let networks = observe_networks(docker, request).await?;
     let volumes = observe_volumes(docker, request).await?;
     let images = observe_images(docker, &request.scope.images).await?;
+    let project_images = if request.scope.project_images {
+        observe_project_images(docker, &request.project).await?
+    } else {
+        BTreeMap::new()
+    };
     let observed_at = if request.scope.clock {
         Some(engine_clock(docker).await?)
     } else {
@@ -63,6 +68,7 @@ pub async fn observe(docker: &Docker, request: &ObserveRequest) -> Result<Snapsh
         networks,
         volumes,
         images,
+        project_images,
         observed_at,
     })
 }
@@ -395,6 +401,44 @@ async fn observe_images(
                 healthcheck,
                 last_tag_time,
                 platform,
+            },
+        );
+    }
+    Ok(images)
+}
+
+/// Lists the tagged images that carry the project label, keyed by their
+/// first tag, which is the one `docker compose down --rmi` removes.
+async fn observe_project_images(
+    docker: &Docker,
+    project: &str,
+) -> Result<BTreeMap<String, ProjectImage>, ExecutorError> {
+    let mut filters = label_filter(vec![format!("{PROJECT_LABEL}={project}")]);
+    filters.insert("dangling".to_owned(), vec!["false".to_owned()]);
+    let options = ListImagesOptions {
+        filters: Some(filters),
+        ..Default::default()
+    };
+    let listed = docker.list_images(Some(options)).await.map_err(|error| {
+        ExecutorError::engine(format!("list the images of project `{project}`"), &error)
+    })?;
+    let mut images = BTreeMap::new();
+    for summary in listed {
+        // An image listed as not dangling may still have no tag, only a
+        // digest; Compose skips those too.
+        let Some(tag) = summary.repo_tags.first() else {
+            continue;
+        };
+        let service = summary
+            .labels
+            .get(berth_planner::labels::SERVICE)
+            .cloned()
+            .unwrap_or_default();
+        images.insert(
+            tag.clone(),
+            ProjectImage {
+                id: summary.id,
+                service,
             },
         );
     }

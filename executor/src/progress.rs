@@ -14,6 +14,12 @@ pub trait Progress: Send + Sync {
     fn step_started(&self, step: &Step);
     /// Reports that a step finished successfully.
     fn step_finished(&self, step: &Step);
+    /// Reports that a step finished without its change, for `reason`, as an
+    /// image removal the engine rejects because the image is in use. The
+    /// apply goes on. Reported as finished unless overridden.
+    fn step_kept(&self, step: &Step, _reason: &str) {
+        self.step_finished(step);
+    }
     /// Reports that a step failed with `error`.
     fn step_failed(&self, step: &Step, error: &StepError);
 }
@@ -44,10 +50,21 @@ impl Progress for StderrProgress {
         eprintln!("{} {}  {}", label.kind, label.name, label.finished);
     }
 
+    fn step_kept(&self, step: &Step, reason: &str) {
+        eprintln!("{}", kept_line(step, reason));
+    }
+
     fn step_failed(&self, step: &Step, error: &StepError) {
         let label = StepLabel::of(&step.action);
         eprintln!("{} {}  Error: {error}", label.kind, label.name);
     }
+}
+
+/// Returns the progress line of a step that kept its resource:
+/// `Image p-app:latest  Kept: still in use (...)`.
+fn kept_line(step: &Step, reason: &str) -> String {
+    let label = StepLabel::of(&step.action);
+    format!("{} {}  Kept: {reason}", label.kind, label.name)
 }
 
 /// Text of a step in progress output.
@@ -139,4 +156,25 @@ impl StepLabel {
 pub(crate) fn subject(action: &StepAction) -> String {
     let label = StepLabel::of(action);
     format!("{} `{}`", label.kind.to_lowercase(), label.name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kept_image_line_says_kept() {
+        let step = Step {
+            id: "image.remove:p-app:latest".to_owned(),
+            after: Vec::new(),
+            action: StepAction::RemoveImage {
+                name: "p-app:latest".to_owned(),
+            },
+        };
+        let line = kept_line(&step, "still in use by a container");
+        assert_eq!(
+            line,
+            "Image p-app:latest  Kept: still in use by a container"
+        );
+    }
 }

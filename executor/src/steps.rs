@@ -6,18 +6,20 @@ use std::path::Path;
 use std::time::Duration;
 
 use berth_planner::content::ContentFile;
+use berth_planner::engine_body::ContainerBody;
 use berth_planner::plan::{ContainerRef, ServiceHooks, StepAction};
-use bollard::Docker;
 use bollard::models::{
     ContainerCreateBody, EndpointSettings, NetworkConnectRequest, NetworkCreateRequest,
     NetworkDisconnectRequest, VolumeCreateRequest,
 };
 use bollard::query_parameters::{
-    CreateContainerOptions, InspectNetworkOptions, RemoveContainerOptions, RemoveImageOptions,
-    RemoveVolumeOptions, RenameContainerOptions, StartContainerOptions, StopContainerOptions,
-    UploadToContainerOptions,
+    InspectNetworkOptions, RemoveContainerOptions, RemoveImageOptions, RemoveVolumeOptions,
+    RenameContainerOptions, StartContainerOptions, StopContainerOptions, UploadToContainerOptions,
 };
 
+use bollard::{ClientVersion, Docker};
+
+use crate::container_mac::{check_api_version, create_container};
 use crate::content::{read_content, tar_archive};
 use crate::create::{convert_body, prepare_body};
 use crate::error::{StepError, status_of};
@@ -31,8 +33,12 @@ const STOP_MARGIN: Duration = Duration::from_secs(60);
 /// Converts the engine body of a step to bollard's model without sending
 /// it, so that a body the client cannot send fails the apply before any
 /// step has changed the engine. Id tokens stay unresolved: they are
-/// strings either way.
-pub(crate) fn check_body(action: &StepAction) -> Result<(), StepError> {
+/// strings either way. A container-level MAC address is sent beside the
+/// model, and only engines of `api_version` below 1.44 accept it.
+pub(crate) fn check_body(
+    action: &StepAction,
+    api_version: &ClientVersion,
+) -> Result<(), StepError> {
     match action {
         StepAction::CreateNetwork { name, body } => {
             convert_body::<NetworkCreateRequest>(&format!("network `{name}`"), body).map(drop)
@@ -41,7 +47,14 @@ pub(crate) fn check_body(action: &StepAction) -> Result<(), StepError> {
             convert_body::<VolumeCreateRequest>(&format!("volume `{name}`"), body).map(drop)
         }
         StepAction::CreateContainer { name, body, .. } => {
-            convert_body::<ContainerCreateBody>(&format!("container `{name}`"), body.as_ref())
+            if let Some(mac_address) = &body.mac_address {
+                check_api_version(name, mac_address, api_version)?;
+            }
+            let model_fields = ContainerBody {
+                mac_address: None,
+                ..body.as_ref().clone()
+            };
+            convert_body::<ContainerCreateBody>(&format!("container `{name}`"), &model_fields)
                 .map(drop)
         }
         StepAction::ConnectNetwork {
@@ -84,9 +97,22 @@ fn check_hooks(hooks: &ServiceHooks, key: &str) -> Result<(), StepError> {
     }
 }
 
+/// The end of a step that did not fail.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum StepOutcome {
+    /// The engine made the change.
+    Done,
+    /// The engine kept the resource, for the reason given, and the apply
+    /// goes on: an image removal rejected because the image is in use.
+    Kept(String),
+}
+
 /// Runs one step against the engine.
-pub(crate) async fn run_step(docker: &Docker, action: &StepAction) -> Result<(), StepError> {
-    match action {
+pub(crate) async fn run_step(
+    docker: &Docker,
+    action: &StepAction,
+) -> Result<StepOutcome, StepError> {
+    let result = match action {
         StepAction::CreateNetwork { name, body } => create_network(docker, name, body).await,
         StepAction::RemoveNetwork { name, id } => docker
             .remove_network(id)
@@ -142,15 +168,10 @@ pub(crate) async fn run_step(docker: &Docker, action: &StepAction) -> Result<(),
             body,
             hash_input,
         } => {
-            let body = prepare_body(docker, name, body, hash_input.as_ref()).await?;
-            let options = CreateContainerOptions {
-                name: Some(name.clone()),
-                ..Default::default()
-            };
-            let created = docker
-                .create_container(Some(options), body)
-                .await
-                .map_err(|error| StepError::engine(format!("create container `{name}`"), &error))?;
+            let prepared = prepare_body(docker, name, body, hash_input.as_ref()).await?;
+            let created =
+                create_container(docker, name, prepared.body, prepared.mac_address.as_deref())
+                    .await?;
             tracing::debug!(name, id = created.id, "created a container");
             Ok(())
         }
@@ -228,8 +249,9 @@ pub(crate) async fn run_step(docker: &Docker, action: &StepAction) -> Result<(),
         StepAction::CopyContent { container, files } => {
             copy_content(docker, container, files).await
         }
-        StepAction::RemoveImage { name } => remove_image(docker, name).await,
-    }
+        StepAction::RemoveImage { name } => return remove_image(docker, name).await,
+    };
+    result.map(|()| StepOutcome::Done)
 }
 
 /// Copies secrets and configs into a container as one tar archive
@@ -268,23 +290,23 @@ async fn copy_content(
 /// Removes an image without force. An image that another container still
 /// uses (409) is kept with a warning, as `docker compose down --rmi`
 /// does; one already gone (404) counts as removed.
-async fn remove_image(docker: &Docker, name: &str) -> Result<(), StepError> {
+async fn remove_image(docker: &Docker, name: &str) -> Result<StepOutcome, StepError> {
     let options = RemoveImageOptions {
         force: false,
         noprune: false,
         platforms: None,
     };
     match docker.remove_image(name, Some(options), None).await {
-        Ok(_) => Ok(()),
+        Ok(_) => Ok(StepOutcome::Done),
         Err(error) => match status_of(&error) {
-            Some(404) => Ok(()),
+            Some(404) => Ok(StepOutcome::Done),
             Some(409) => {
                 let (_, message) = crate::error::engine_message(&error);
                 tracing::warn!(
                     image = name,
                     "image kept because it is still in use: {message}"
                 );
-                Ok(())
+                Ok(StepOutcome::Kept(format!("still in use: {message}")))
             }
             _ => Err(StepError::engine(format!("remove image `{name}`"), &error)),
         },
@@ -358,9 +380,12 @@ async fn create_network(
 
 #[cfg(test)]
 mod tests {
-    use berth_planner::engine_body::ContainerBody;
-
     use super::*;
+
+    const API_1_41: ClientVersion = ClientVersion {
+        major_version: 1,
+        minor_version: 41,
+    };
 
     fn create(body: ContainerBody) -> StepAction {
         StepAction::CreateContainer {
@@ -376,7 +401,7 @@ mod tests {
             image: "local/busybox:test".to_owned(),
             ..ContainerBody::default()
         };
-        assert!(check_body(&create(body)).is_ok());
+        assert!(check_body(&create(body), &API_1_41).is_ok());
     }
 
     #[test]
@@ -390,19 +415,30 @@ mod tests {
                 ..Default::default()
             }),
         };
-        let error = check_body(&action).unwrap_err().to_string();
+        let error = check_body(&action, &API_1_41).unwrap_err().to_string();
         assert!(error.contains("/nonexistent/berth-context"), "{error}");
     }
 
     #[test]
-    fn check_body_rejects_container_mac_address() {
+    fn check_body_container_mac_by_api() {
         let body = ContainerBody {
             image: "local/busybox:test".to_owned(),
             mac_address: Some("02:42:ac:11:00:02".to_owned()),
             ..ContainerBody::default()
         };
-        let error = check_body(&create(body)).unwrap_err().to_string();
-        assert!(error.contains("`MacAddress`"), "{error}");
+        assert!(check_body(&create(body.clone()), &API_1_41).is_ok());
+
+        let api_1_44 = ClientVersion {
+            major_version: 1,
+            minor_version: 44,
+        };
+        let error = check_body(&create(body), &api_1_44)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("`MacAddress` `02:42:ac:11:00:02`"),
+            "{error}"
+        );
     }
 
     #[test]
@@ -424,7 +460,7 @@ mod tests {
             },
             post_start: Some(hooks),
         };
-        let error = check_body(&action).unwrap_err().to_string();
+        let error = check_body(&action, &API_1_41).unwrap_err().to_string();
         assert!(
             error.contains("post_start[1] hook of service `app`"),
             "{error}"

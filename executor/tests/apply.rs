@@ -18,7 +18,7 @@ fn scope(project: &TestProject) -> ObserveScope {
         networks: vec![project.network()],
         volumes: Vec::new(),
         images: vec![common::IMAGE.to_owned()],
-        clock: false,
+        ..ObserveScope::default()
     }
 }
 

@@ -17,7 +17,7 @@ async fn empty_project_observes_stable() {
         networks: vec![project.network()],
         volumes: vec![format!("{}_data", project.name)],
         images: vec![IMAGE.to_owned(), "local/absent:none".to_owned()],
-        clock: false,
+        ..ObserveScope::default()
     };
 
     let first = project.observe(&scope).await;

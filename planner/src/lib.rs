@@ -10,6 +10,7 @@ pub mod config_json;
 pub mod container_spec;
 pub mod content;
 pub mod engine_body;
+mod fingerprint;
 pub mod hash;
 pub mod labels;
 pub mod load;

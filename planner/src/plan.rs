@@ -34,6 +34,11 @@ pub struct Plan {
     /// What the observation behind `fingerprint` covered.
     #[serde(default)]
     pub observed: ObserveScope,
+    /// A short digest of each observed resource, keyed by kind and name
+    /// (`container p-web-1`), so that `apply` can name what changed when
+    /// the fingerprint no longer matches.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub observed_resources: BTreeMap<String, String>,
     pub options: PlanOptions,
     pub changes: Vec<ResourceChange>,
     pub steps: Vec<Step>,

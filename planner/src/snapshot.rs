@@ -40,6 +40,12 @@ pub struct Snapshot {
     /// Local images, keyed by the reference the model names
     /// (`local/busybox:test`); absent when the engine does not have it.
     pub images: BTreeMap<String, ObservedImage>,
+    /// Images that carry the project label and at least one tag, keyed by
+    /// their first tag as the engine lists it. Observed only when the scope
+    /// requests them, for `--rmi`, because `docker compose down --rmi`
+    /// removes them by that tag.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub project_images: BTreeMap<String, ProjectImage>,
     /// The engine's clock at the time of the observation (RFC 3339),
     /// recorded only when the scope requests it, because a refresh pull
     /// policy (`daily`, `weekly`, `every_<duration>`) compares it with an
@@ -72,6 +78,10 @@ pub struct ObserveScope {
     /// Whether to record the engine's clock, for refresh pull policies.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub clock: bool,
+    /// Whether to list the images that carry the project label, for a
+    /// teardown with `--rmi`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub project_images: bool,
 }
 
 /// The engine's identity and the API version negotiated with it.
@@ -218,6 +228,17 @@ pub struct ObservedVolume {
     pub labels: BTreeMap<String, String>,
 }
 
+/// A tagged image that carries the project label, as a build of Docker
+/// Compose or berth writes it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectImage {
+    pub id: String,
+    /// Value of its `com.docker.compose.service` label; empty when absent.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub service: String,
+}
+
 /// A local image.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -239,65 +260,4 @@ pub struct ObservedImage {
     /// `linux/amd64`; empty when the engine reports none.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub platform: String,
-}
-
-impl Snapshot {
-    /// Computes a digest of the parts of the observed state that planning decisions
-    /// rest on: resource ids, names, labels, states, exit codes and image
-    /// ids. Health and the engine version are left out, since a container
-    /// turning healthy between `plan` and `apply` does not make the plan
-    /// wrong.
-    pub fn fingerprint(&self) -> String {
-        use sha2::{Digest, Sha256};
-
-        let mut digest = Sha256::new();
-        let mut line = |parts: &[&str]| {
-            for part in parts {
-                digest.update(part.len().to_string().as_bytes());
-                digest.update(b":");
-                digest.update(part.as_bytes());
-            }
-            digest.update(b"\n");
-        };
-        line(&["project", &self.project]);
-        for container in &self.containers {
-            let exit_code = container.exit_code.to_string();
-            line(&[
-                "container",
-                &container.id,
-                &container.name,
-                &container.state,
-                &exit_code,
-                &container.image_id,
-            ]);
-            for (key, value) in &container.labels {
-                line(&["label", key, value]);
-            }
-            for (network, endpoint) in &container.networks {
-                line(&["endpoint", network, &endpoint.network_id]);
-            }
-            for mount in &container.mounts {
-                line(&["mount", &mount.kind, &mount.name, &mount.destination]);
-            }
-        }
-        for (name, holder) in &self.name_holders {
-            line(&["holder", name, &holder.id]);
-        }
-        for network in self.networks.values() {
-            line(&["network", &network.id, &network.name]);
-            for (key, value) in &network.labels {
-                line(&["label", key, value]);
-            }
-        }
-        for volume in self.volumes.values() {
-            line(&["volume", &volume.name, &volume.driver]);
-            for (key, value) in &volume.labels {
-                line(&["label", key, value]);
-            }
-        }
-        for (reference, image) in &self.images {
-            line(&["image", reference, &image.id]);
-        }
-        hex::encode(digest.finalize())
-    }
 }

@@ -63,9 +63,9 @@ const CONTAINER_RUNTIME_FIELDS: &[&str] = &[
 ];
 
 /// Endpoint fields the engine fills in when it connects a container.
-/// Configured addresses stay comparable: they are in `IPAMConfig`.
-// NOTE: `MacAddress` is dropped as assigned. A configured `mac_address`
-// would be lost with it, but the cases that set one are not run.
+/// Configured addresses stay comparable: IP addresses are in `IPAMConfig`,
+/// and a `MacAddress` that the model configures for the service is kept
+/// (see [`configured_macs`]).
 const ENDPOINT_ASSIGNED_FIELDS: &[&str] = &[
     "EndpointID",
     "Gateway",
@@ -104,7 +104,8 @@ pub fn inspect_project(live: &Live, model: &Value) -> Result<Inspection, String>
     let replacements = Replacements::collect(live, &containers, &networks, &images);
     let mut inspection = Inspection::default();
     for raw in containers {
-        let container = normalize_container(replacements.apply(raw));
+        let configured = configured_macs(&raw, model);
+        let container = normalize_container(replacements.apply(raw), &configured);
         inspection
             .containers
             .insert(string_at(&container, "Name"), container);
@@ -281,7 +282,43 @@ fn replace_hex_ids(text: &str) -> String {
     out
 }
 
-fn normalize_container(mut container: Value) -> Value {
+/// Lists the MAC addresses the model configures for the service of a
+/// container: its `mac_address` and those of its networks. An endpoint
+/// with one of them keeps its `MacAddress` in the comparison, so that a
+/// tool that loses a configured address shows a difference, while the
+/// addresses the engine assigns stay out of it.
+fn configured_macs(container: &Value, model: &Value) -> BTreeSet<String> {
+    let service_name = container["Config"]["Labels"]["com.docker.compose.service"]
+        .as_str()
+        .unwrap_or_default();
+    let service = &model["services"][service_name];
+    let mut macs = BTreeSet::new();
+    if let Some(mac) = service["mac_address"].as_str() {
+        macs.insert(mac.to_ascii_lowercase());
+    }
+    for network in service["networks"].as_object().into_iter().flatten() {
+        if let Some(mac) = network.1["mac_address"].as_str() {
+            macs.insert(mac.to_ascii_lowercase());
+        }
+    }
+    macs
+}
+
+/// Removes the assigned fields of one endpoint, keeping a `MacAddress`
+/// listed in `configured`.
+fn remove_assigned_fields(endpoint: &mut Map<String, Value>, configured: &BTreeSet<String>) {
+    let keep_mac = endpoint
+        .get("MacAddress")
+        .and_then(Value::as_str)
+        .is_some_and(|mac| configured.contains(&mac.to_ascii_lowercase()));
+    for field in ENDPOINT_ASSIGNED_FIELDS {
+        if !(keep_mac && *field == "MacAddress") {
+            endpoint.remove(*field);
+        }
+    }
+}
+
+fn normalize_container(mut container: Value, configured_macs: &BTreeSet<String>) -> Value {
     let Some(fields) = container.as_object_mut() else {
         return container;
     };
@@ -319,15 +356,11 @@ fn normalize_container(mut container: Value) -> Value {
         settings.remove("SandboxID");
         settings.remove("SandboxKey");
         // The legacy top-level copy of the default bridge endpoint.
-        for field in ENDPOINT_ASSIGNED_FIELDS {
-            settings.remove(*field);
-        }
+        remove_assigned_fields(settings, configured_macs);
         if let Some(Value::Object(endpoints)) = settings.get_mut("Networks") {
             for endpoint in endpoints.values_mut() {
                 if let Some(endpoint) = endpoint.as_object_mut() {
-                    for field in ENDPOINT_ASSIGNED_FIELDS {
-                        endpoint.remove(*field);
-                    }
+                    remove_assigned_fields(endpoint, configured_macs);
                 }
             }
         }

@@ -370,10 +370,6 @@ pub const CANNOT_RUN: &[(&str, &str)] = &[
         "27",
         "the engine runs without the capabilities a privileged container needs",
     ),
-    (
-        "34",
-        "berth's engine client has no container-level MacAddress field for mac_address",
-    ),
     ("53", "the blkio_config device /dev/sda does not exist"),
     ("54", "the image has no group `users` for group_add"),
     ("60", "the engine has no GPU device driver"),

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use anyhow::{Context, bail};
 use berth_executor::{ObserveRequest, connect, observe};
 use berth_planner::plan::{ImageRemoval, PlanOptions};
-use berth_planner::reconcile::{observe_scope, plan, plan_destroy};
+use berth_planner::reconcile::{observe_scope_with, plan, plan_destroy};
 use berth_planner::snapshot::{SNAPSHOT_FORMAT_VERSION, Snapshot};
 
 use crate::args::{PlanArgs, ProjectArgs, RmiArg};
@@ -30,7 +30,8 @@ pub async fn run(project_args: &ProjectArgs, args: PlanArgs) -> anyhow::Result<i
         }
         None => {
             let docker = connect().await?;
-            let request = ObserveRequest::new(project.name.clone(), observe_scope(&project));
+            let scope = observe_scope_with(&project, &options);
+            let request = ObserveRequest::new(project.name.clone(), scope);
             observe(&docker, &request).await?
         }
     };

@@ -105,6 +105,7 @@ impl TestProject {
             destroy: false,
             model_digest: String::new(),
             fingerprint: snapshot.fingerprint(),
+            observed_resources: snapshot.resource_digests(),
             observed: scope,
             options: PlanOptions {
                 wait_timeout_seconds: 60,

@@ -69,6 +69,17 @@ pub enum LoadError {
         /// Dotted key path, such as `services.web.build`.
         key: String,
     },
+    /// An invalid project name given outside the compose files, by the `-p`
+    /// flag or the `COMPOSE_PROJECT_NAME` variable.
+    #[error("invalid project name {value:?} given by {origin}: {expected}")]
+    InvalidProjectName {
+        /// The source of the name: ``the `-p` flag``.
+        origin: String,
+        /// The name as given.
+        value: String,
+        /// The accepted form.
+        expected: String,
+    },
     /// A value has the right type but cannot be used.
     #[error("{}: {key}: invalid value {value:?}: {expected}", path.display())]
     InvalidValue {

@@ -236,6 +236,7 @@ fn convert_services(
             _ => &empty,
         };
         let mut service = service::convert(map, at, base)?;
+        service.compose_file = Some(file.display().to_string());
         files::apply_env_files(&mut service, map.get("env_file"), at, context, source)?;
         files::apply_label_files(&mut service, at, context, source)?;
         files::resolve_build_args(&mut service, context);
@@ -283,6 +284,14 @@ fn read_resources<T>(
 /// `-p`, else `COMPOSE_PROJECT_NAME`, else top-level `name:`, else the
 /// project directory's name. Names given explicitly must already be valid;
 /// the directory name is normalized.
+/// The source of an explicit project name.
+#[derive(Clone, Copy)]
+enum NameOrigin {
+    Flag,
+    Environment,
+    File,
+}
+
 fn project_name(
     request: &LoadRequest,
     env: &BTreeMap<String, String>,
@@ -290,28 +299,47 @@ fn project_name(
     project_dir: &Path,
     file: &Path,
 ) -> Result<String, LoadError> {
-    let explicit = request.project_name.clone().map(|n| (n, "-p")).or_else(|| {
-        env.get("COMPOSE_PROJECT_NAME")
-            .filter(|n| !n.is_empty())
-            .map(|n| (n.clone(), "COMPOSE_PROJECT_NAME"))
-    });
+    let explicit = request
+        .project_name
+        .clone()
+        .map(|n| (n, NameOrigin::Flag))
+        .or_else(|| {
+            env.get("COMPOSE_PROJECT_NAME")
+                .filter(|n| !n.is_empty())
+                .map(|n| (n.clone(), NameOrigin::Environment))
+        });
     let explicit = match explicit {
         Some(found) => Some(found),
         None => match merged.get("name") {
-            Some(node) => {
-                fields::non_empty_string(node, At::new(file, "name"))?.map(|n| (n, "name"))
-            }
+            Some(node) => fields::non_empty_string(node, At::new(file, "name"))?
+                .map(|n| (n, NameOrigin::File)),
             None => None,
         },
     };
     let name = match explicit {
         Some((name, origin)) => {
             if normalize::normalize_project_name(&name) != name || name.is_empty() {
-                return Err(LoadError::InvalidValue {
-                    path: file.to_path_buf(),
-                    key: origin.to_owned(),
+                let expected = "a project name made of lowercase letters, digits, `-` and `_`, \
+                                starting with a letter or digit"
+                    .to_owned();
+                // Only a `name:` key comes from a compose file; the
+                // other sources are named instead of the file.
+                let origin = match origin {
+                    NameOrigin::File => {
+                        return Err(LoadError::InvalidValue {
+                            path: file.to_path_buf(),
+                            key: "name".to_owned(),
+                            value: name,
+                            expected,
+                        });
+                    }
+                    NameOrigin::Flag => "the `-p` flag",
+                    NameOrigin::Environment => "the COMPOSE_PROJECT_NAME variable",
+                };
+                return Err(LoadError::InvalidProjectName {
+                    origin: origin.to_owned(),
                     value: name,
-                    expected: "a project name made of lowercase letters, digits, `-` and `_`, starting with a letter or digit".to_owned(),
+                    expected,
                 });
             }
             name

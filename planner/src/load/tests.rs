@@ -304,7 +304,32 @@ fn project_name_sources() {
     assert_eq!(ok(&req, &named).project.name, "from-flag");
     req.project_name = Some("Bad Name".into());
     let message = err(&req, &named);
-    assert!(message.contains("\"Bad Name\""), "{message}");
+    assert!(
+        message.starts_with("invalid project name \"Bad Name\" given by the `-p` flag: "),
+        "{message}"
+    );
+    assert!(!message.contains("compose.yaml"), "{message}");
+
+    req.project_name = None;
+    req.environment
+        .insert("COMPOSE_PROJECT_NAME".into(), "Env Name".into());
+    let message = err(&req, &named);
+    assert!(
+        message.starts_with(
+            "invalid project name \"Env Name\" given by the COMPOSE_PROJECT_NAME variable: "
+        ),
+        "{message}"
+    );
+
+    let misnamed = files(&[(
+        "/p/compose.yaml",
+        "name: File Name\nservices:\n  app:\n    image: busybox\n",
+    )]);
+    let message = err(&request("/p"), &misnamed);
+    assert!(
+        message.starts_with("/p/compose.yaml: name: invalid value \"File Name\""),
+        "{message}"
+    );
 }
 
 #[test]

@@ -71,6 +71,11 @@ pub struct Service {
     pub container_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credential_spec: Option<CredentialSpec>,
+    /// Path of the compose file that last defined the service, named in
+    /// errors about its fields. Not part of the model Compose prints, so
+    /// never serialized or hashed.
+    #[serde(skip)]
+    pub compose_file: Option<String>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub depends_on: BTreeMap<String, DependsOn>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

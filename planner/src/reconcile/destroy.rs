@@ -17,7 +17,7 @@ use crate::snapshot::{ObservedContainer, Snapshot};
 
 use super::hooks::service_hooks;
 use super::steps::StepList;
-use super::{PlanError, graph, image_removal, model_digest, observe_scope, summarize};
+use super::{PlanError, graph, image_removal, model_digest, observe_scope_with, summarize};
 
 /// Plans the teardown of `project`.
 pub fn plan_destroy(
@@ -139,7 +139,7 @@ pub fn plan_destroy(
     }
 
     let mut warnings = Vec::new();
-    if let Some(removal) = options.remove_images {
+    if options.remove_images.is_some() {
         let kept: Vec<&ObservedContainer> = snapshot
             .containers
             .iter()
@@ -148,7 +148,7 @@ pub fn plan_destroy(
         let removed = image_removal::plan_image_removal(
             project,
             snapshot,
-            removal,
+            options,
             &kept,
             &removals,
             &mut steps,
@@ -211,7 +211,8 @@ pub fn plan_destroy(
         destroy: true,
         model_digest: model_digest(project),
         fingerprint: snapshot.fingerprint(),
-        observed: observe_scope(project),
+        observed: observe_scope_with(project, options),
+        observed_resources: snapshot.resource_digests(),
         options: options.clone(),
         summary: summarize(&changes),
         changes,

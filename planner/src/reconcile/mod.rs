@@ -163,7 +163,8 @@ impl Planner<'_> {
             destroy: false,
             model_digest: model_digest(self.project),
             fingerprint: self.snapshot.fingerprint(),
-            observed: observe_scope(self.project),
+            observed: observe_scope_with(self.project, self.options),
+            observed_resources: self.snapshot.resource_digests(),
             options: self.options.clone(),
             changes: self.changes,
             steps: self.steps.into_steps(),
@@ -204,6 +205,12 @@ pub fn model_digest(project: &Project) -> String {
 /// resources that carry its label: the names its containers, networks and volumes will
 /// have, and the images it runs.
 pub fn observe_scope(project: &Project) -> ObserveScope {
+    observe_scope_with(project, &PlanOptions::default())
+}
+
+/// Returns what a plan with `options` observes: [`observe_scope`], plus
+/// the images carrying the project label for a teardown with `--rmi`.
+pub fn observe_scope_with(project: &Project, options: &PlanOptions) -> ObserveScope {
     let mut container_names = BTreeSet::new();
     let mut images = BTreeSet::new();
     let mut clock = false;
@@ -230,5 +237,6 @@ pub fn observe_scope(project: &Project) -> ObserveScope {
         volumes: project.volumes.values().map(|v| v.name.clone()).collect(),
         images: images.into_iter().collect(),
         clock,
+        project_images: options.remove_images.is_some(),
     }
 }

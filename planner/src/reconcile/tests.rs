@@ -92,6 +92,7 @@ fn snapshot(containers: Vec<ObservedContainer>, networks: &[(&str, &str)]) -> Sn
                 ..ObservedImage::default()
             },
         )]),
+        project_images: BTreeMap::new(),
         observed_at: None,
     }
 }
