@@ -164,8 +164,8 @@ const CREATE_FAILS: &[(&str, &str)] = &[
 ];
 
 /// Cases that Compose creates but berth rejects at plan time, because Compose
-/// would fail later, when it starts them, or would drop a setting without a
-/// word (`credential_spec`). berth's error must contain the text given.
+/// would fail later, when it starts them. berth's error must contain the
+/// text given.
 const PLAN_REJECTS: &[(&str, &str)] = &[
     (
         "compose-e2e/pkg__e2e__testdata__TestConfigFromEnv",
@@ -174,11 +174,6 @@ const PLAN_REJECTS: &[(&str, &str)] = &[
     (
         "compose-e2e/pkg__e2e__testdata__TestSecretFromEnv",
         "environment variable SECRET is not set",
-    ),
-    (
-        "compose-spec/05-services.md__L0356",
-        "services.myservice.credential_spec: {\"config\":\"my_credential_spec\"} is a \
-         Windows-only setting",
     ),
     (
         "compose-spec/deploy.md__L0025",

@@ -11,13 +11,15 @@ use super::{ContainerSpec, ContainerSpecError};
 /// Service keys that are either mapped to the body or never reach the
 /// engine: `profiles`, `attach`, `build`, `develop`, `container_name`,
 /// `depends_on` outside its label, `label_file` (already in `labels`),
-/// `scale`, `pull_policy`. `post_start` and `pre_stop` run after creation
-/// and do not change the body. Left out, so rejected: `use_api_socket`
-/// (it mounts the engine's socket), `credential_spec` (see
-/// [`reject_windows_only`]), `provider` (a plugin runs instead of a
-/// container) and `models` (Docker Model Runner sets their variables).
+/// `scale`, `pull_policy`, and `credential_spec`, for which Docker Compose
+/// sends nothing either (the plan warns). `post_start` and `pre_stop` run
+/// after creation and do not change the body. Left out, so rejected:
+/// `use_api_socket` (it mounts the engine's socket), `provider` (a plugin
+/// runs instead of a container) and `models` (Docker Model Runner sets
+/// their variables).
 const SERVICE_KEYS: &[&str] = &[
     "profiles",
+    "credential_spec",
     "annotations",
     "attach",
     "build",
@@ -170,7 +172,6 @@ const NETWORK_KEYS: &[&str] = &[
 /// Fails on the first key of the service, or of one of its nested
 /// objects, that this module does not know how to map.
 pub(super) fn reject_unmapped(spec: &ContainerSpec) -> Result<(), ContainerSpecError> {
-    reject_windows_only(spec)?;
     let service = serde_json::to_value(spec.service)
         .expect("the model serializes to JSON because all its map keys are strings");
     check_keys(spec, "", &service, SERVICE_KEYS)?;
@@ -222,31 +223,6 @@ pub(super) fn reject_unmapped(spec: &ContainerSpec) -> Result<(), ContainerSpecE
         )?;
     }
     Ok(())
-}
-
-/// Fails on `credential_spec`, the gMSA identity of a Windows container.
-/// Docker Compose 2.40.3 sends nothing for it, so the container would run
-/// without the identity it names, and a Linux engine rejects the
-/// `credentialspec` security option that would carry it (Docker 20.10
-/// returns `invalid --security-opt`).
-fn reject_windows_only(spec: &ContainerSpec) -> Result<(), ContainerSpecError> {
-    let Some(credential_spec) = &spec.service.credential_spec else {
-        return Ok(());
-    };
-    Err(ContainerSpecError::WindowsOnly {
-        file: spec
-            .service
-            .compose_file
-            .clone()
-            .unwrap_or_else(|| "the compose file".to_owned()),
-        service: spec.service_name.to_owned(),
-        field: "credential_spec".to_owned(),
-        value: serde_json::to_string(credential_spec).unwrap_or_default(),
-        reason: "it sets the gMSA identity of a Windows container, which Docker Compose \
-                 2.40.3 does not send and a Linux engine rejects as a security option; \
-                 remove it from the service"
-            .to_owned(),
-    })
 }
 
 /// Fails when `value` is an object with a key outside `known`. Any other

@@ -104,18 +104,6 @@ pub enum ContainerSpecError {
         value: String,
         reason: String,
     },
-    /// The model sets a field that only Windows containers use, which a
-    /// Linux engine cannot honour.
-    #[error("{file}: services.{service}.{field}: {value} is a Windows-only setting: {reason}")]
-    WindowsOnly {
-        /// The compose file that sets it.
-        file: String,
-        service: String,
-        field: String,
-        /// The value as JSON.
-        value: String,
-        reason: String,
-    },
     /// The negotiated API version is not of the form `MAJOR.MINOR`.
     #[error("invalid engine api version `{0}` (expected MAJOR.MINOR, such as 1.41)")]
     ApiVersion(String),

@@ -16,6 +16,7 @@ mod hooks;
 mod image_removal;
 mod images;
 mod network_replace;
+mod no_effect;
 mod orphans;
 mod platform;
 mod ports;
@@ -138,6 +139,7 @@ pub fn plan(
         planner.plan_final_waits(&order);
     }
     planner.warn_disabled_healthchecks();
+    planner.warn_credential_specs();
     Ok(planner.finish(berth_version))
 }
 
