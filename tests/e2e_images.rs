@@ -384,10 +384,22 @@ fn failed_pull_falls_back_to_build() {
         &format!("services:\n  app:\n    image: {image}\n    build: ./app\n"),
     );
 
-    let planned = converge(&project);
+    let planned = plan(&project, &[]);
+    assert_eq!(planned.code, CHANGES);
     let steps = kinds(&planned);
     assert!(steps.contains(&"pull_image".to_owned()), "{steps:?}");
     assert!(steps.contains(&"build_image".to_owned()), "{steps:?}");
+    let stderr = stderr_text(&apply(&project, &planned));
+    assert!(
+        stderr.contains(&format!(
+            "Image {image}  Not pulled: the plan builds it instead"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains(&format!("Image {image}  Pulled")),
+        "{stderr}"
+    );
     let id = image_id(&project, &image);
     let container = container_name(&project, "app", 1);
     assert_eq!(label(&project, &container, "com.docker.compose.image"), id);

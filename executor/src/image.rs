@@ -15,6 +15,7 @@ use futures_util::StreamExt;
 use crate::build_context::pack_context;
 use crate::build_progress::BuildProgress;
 use crate::error::{StepError, status_of};
+use crate::steps::StepOutcome;
 
 /// Name under which a Dockerfile from outside the context is packed.
 const OUTSIDE_DOCKERFILE: &str = ".berth-dockerfile";
@@ -29,7 +30,7 @@ pub(crate) async fn pull_image(
     image: &str,
     platform: Option<&str>,
     ignore_failure: bool,
-) -> Result<(), StepError> {
+) -> Result<StepOutcome, StepError> {
     let (from_image, tag) = split_tag(image);
     let options = CreateImageOptions {
         from_image: Some(from_image.to_owned()),
@@ -53,11 +54,14 @@ pub(crate) async fn pull_image(
         }
     }
     match result {
+        Ok(()) => Ok(StepOutcome::Done),
         Err(error) if ignore_failure => {
             tracing::warn!(image, %error, "pull failed; the plan builds the image instead");
-            Ok(())
+            Ok(StepOutcome::Kept(format!(
+                "the plan builds it instead: {error}"
+            )))
         }
-        other => other,
+        Err(error) => Err(error),
     }
 }
 

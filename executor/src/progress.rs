@@ -60,11 +60,16 @@ impl Progress for StderrProgress {
     }
 }
 
-/// Returns the progress line of a step that kept its resource:
-/// `Image p-app:latest  Kept: still in use (...)`.
+/// Returns the progress line of a step that ended without its change:
+/// `Image p-app:latest  Kept: still in use (...)`, or `Not pulled` for a
+/// pull whose failure the plan allows.
 fn kept_line(step: &Step, reason: &str) -> String {
     let label = StepLabel::of(&step.action);
-    format!("{} {}  Kept: {reason}", label.kind, label.name)
+    let status = match step.action {
+        StepAction::PullImage { .. } => "Not pulled",
+        _ => "Kept",
+    };
+    format!("{} {}  {status}: {reason}", label.kind, label.name)
 }
 
 /// Text of a step in progress output.
@@ -175,6 +180,24 @@ mod tests {
         assert_eq!(
             line,
             "Image p-app:latest  Kept: still in use by a container"
+        );
+    }
+
+    #[test]
+    fn failed_pull_line_says_not_pulled() {
+        let step = Step {
+            id: "image.pull:p-app".to_owned(),
+            after: Vec::new(),
+            action: StepAction::PullImage {
+                image: "p-app".to_owned(),
+                platform: None,
+                ignore_failure: true,
+            },
+        };
+        let line = kept_line(&step, "the plan builds it instead: not found");
+        assert_eq!(
+            line,
+            "Image p-app  Not pulled: the plan builds it instead: not found"
         );
     }
 }

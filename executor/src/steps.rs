@@ -102,8 +102,9 @@ fn check_hooks(hooks: &ServiceHooks, key: &str) -> Result<(), StepError> {
 pub(crate) enum StepOutcome {
     /// The engine made the change.
     Done,
-    /// The engine kept the resource, for the reason given, and the apply
-    /// goes on: an image removal rejected because the image is in use.
+    /// The engine kept things as they were, for the reason given, and the
+    /// apply goes on: an image removal rejected because the image is in
+    /// use, or a pull that failed where the plan builds the image next.
     Kept(String),
 }
 
@@ -238,7 +239,7 @@ pub(crate) async fn run_step(
             image,
             platform,
             ignore_failure,
-        } => pull_image(docker, image, platform.as_deref(), *ignore_failure).await,
+        } => return pull_image(docker, image, platform.as_deref(), *ignore_failure).await,
         StepAction::BuildImage { image, build, .. } => build_image(docker, image, build).await,
         StepAction::Wait {
             service,
