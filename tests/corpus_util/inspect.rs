@@ -403,13 +403,10 @@ fn normalize_network(mut network: Value, model: &Value) -> Value {
             }
         }
     }
-    // Attached containers are keyed by id and carry assigned addresses;
-    // their names are what is comparable.
-    if let Some(Value::Object(attached)) = fields.get_mut("Containers") {
-        let mut names: Vec<Value> = attached.values().map(|c| c["Name"].clone()).collect();
-        names.sort_by_key(|n| n.as_str().unwrap_or_default().to_owned());
-        fields.insert("Containers".to_owned(), Value::Array(names));
-    }
+    // The engine lists only running containers here, so a one-shot that has
+    // already exited in one project and not in the other would differ. Each
+    // container's own `NetworkSettings.Networks` compares its attachments.
+    fields.remove("Containers");
     network
 }
 
