@@ -1,5 +1,5 @@
 //! Service fields that Docker Compose accepts but never sends to the
-//! engine. berth sends nothing for them either, and says so in the plan
+//! engine. berth sends nothing for them either, and warns in the plan
 //! instead of leaving the reviewer to believe they apply.
 
 use crate::plan::Warning;
