@@ -381,6 +381,7 @@ async fn observe_images(
             inspect.variant.as_deref(),
         );
         let config = inspect.config.unwrap_or_default();
+        let environment = config.env.unwrap_or_default();
         let mut volumes = config.volumes.unwrap_or_default();
         volumes.sort();
         let healthcheck = config
@@ -401,6 +402,7 @@ async fn observe_images(
                 healthcheck,
                 last_tag_time,
                 platform,
+                environment,
             },
         );
     }

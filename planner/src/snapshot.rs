@@ -260,4 +260,8 @@ pub struct ObservedImage {
     /// `linux/amd64`; empty when the engine reports none.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub platform: String,
+    /// The image's own environment (`Config.Env`, `KEY=value` entries), which
+    /// a container gets unless its body sets the same variable.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub environment: Vec<String>,
 }

@@ -11,14 +11,14 @@ use serde_json::{Value, json};
 use crate::engine_body::ContainerBody;
 use crate::labels;
 use crate::plan::{FieldDiff, Reason};
-use crate::snapshot::ObservedContainer;
+use crate::snapshot::{ObservedContainer, ObservedImage};
 
 /// Diffs between an existing container and its replacement's body.
 pub(crate) fn replacement_diffs(
     old: &ObservedContainer,
     body: &ContainerBody,
     reasons: &[Reason],
-    expected_image: Option<&str>,
+    image: Option<&ObservedImage>,
 ) -> Vec<FieldDiff> {
     let mut diffs = Vec::new();
     let before = &old.config;
@@ -44,7 +44,11 @@ pub(crate) fn replacement_diffs(
             false,
         );
     }
-    let after_environment = parse_env(&body.env);
+    // The new container gets the image's variables too, as the old one did,
+    // so only the variables the body sets or overrides can change.
+    let mut after_environment =
+        image.map_or_else(BTreeMap::new, |image| parse_env(&image.environment));
+    after_environment.extend(parse_env(&body.env));
     let keys: std::collections::BTreeSet<&String> = before
         .environment
         .keys()
@@ -97,7 +101,7 @@ pub(crate) fn replacement_diffs(
         compare(
             "image_id",
             json!(old.labels.get(labels::IMAGE)),
-            json!(expected_image),
+            json!(image.map(|image| &image.id)),
             false,
         );
     }

@@ -112,11 +112,10 @@ impl Planner<'_> {
             .push(rename);
         // The diff shows the id the container was judged against, which is
         // the observed one even when a pull of this plan may change it.
-        let observed_image = self
-            .snapshot
-            .images
-            .get(&service_image(&self.project.name, name, &resolved.service))
-            .map(|image| image.id.as_str());
+        let observed_image =
+            self.snapshot
+                .images
+                .get(&service_image(&self.project.name, name, &resolved.service));
         let diffs = replacement_diffs(old, &body, &reasons, observed_image);
         let caused_by = if reasons.contains(&Reason::ReferenceReplaced) {
             resolved.replaced_parents.clone()
