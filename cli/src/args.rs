@@ -161,8 +161,9 @@ pub struct PlanArgs {
     pub volumes: bool,
 
     /// With --destroy: remove images too, as `docker compose down --rmi`
-    /// does: `local` the `<project>-<service>` images of services without
-    /// `image:`, `all` every image a service uses.
+    /// does: `local` the images built for the project (those carrying its
+    /// label, and the `<project>-<service>` images of services without
+    /// `image:`), `all` also every image a service uses.
     #[arg(long, value_enum, value_name = "TYPE", requires = "destroy")]
     pub rmi: Option<RmiArg>,
 }
@@ -178,8 +179,13 @@ pub struct ApplyArgs {
     /// The plan file written by `berth plan`.
     pub plan: PathBuf,
 
-    /// How many steps run at once.
-    #[arg(long, value_name = "N", default_value_t = 4)]
+    /// How many steps run at once (1 or more).
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 4,
+        value_parser = parse_parallelism
+    )]
     pub parallelism: usize,
 }
 
@@ -256,11 +262,20 @@ pub struct SchemaArgs {
     pub kind: SchemaKind,
 }
 
+/// Parses `--parallelism`, which must let at least one step run.
+fn parse_parallelism(value: &str) -> Result<usize, String> {
+    match value.parse::<usize>() {
+        Ok(0) => Err("0 would run no step; give 1 or more".to_owned()),
+        Ok(count) => Ok(count),
+        Err(_) => Err(format!("{value:?} is not a whole number; give 1 or more")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use clap::CommandFactory;
 
-    use super::Cli;
+    use super::{Cli, parse_parallelism};
 
     #[test]
     fn arguments_are_consistent() {
@@ -274,5 +289,22 @@ mod tests {
         let after = Cli::try_parse_from(["berth", "plan", "-p", "app"]).unwrap();
         assert_eq!(before.project.project_name.as_deref(), Some("app"));
         assert_eq!(after.project.project_name.as_deref(), Some("app"));
+    }
+
+    #[test]
+    fn parallelism_rejects_zero() {
+        let error = parse_parallelism("0").unwrap_err();
+        assert!(error.contains("give 1 or more"), "{error}");
+    }
+
+    #[test]
+    fn parallelism_rejects_non_number() {
+        let error = parse_parallelism("many").unwrap_err();
+        assert!(error.contains("\"many\" is not a whole number"), "{error}");
+    }
+
+    #[test]
+    fn parallelism_accepts_positive() {
+        assert_eq!(parse_parallelism("3"), Ok(3));
     }
 }

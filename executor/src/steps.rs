@@ -303,7 +303,8 @@ async fn remove_image(docker: &Docker, name: &str) -> Result<StepOutcome, StepEr
             Some(404) => Ok(StepOutcome::Done),
             Some(409) => {
                 let (_, message) = crate::error::engine_message(&error);
-                tracing::warn!(
+                // Info, not warn: the step's progress line says it already.
+                tracing::info!(
                     image = name,
                     "image kept because it is still in use: {message}"
                 );

@@ -68,7 +68,9 @@ fn options(args: &PlanArgs) -> anyhow::Result<PlanOptions> {
             bail!("invalid --scale value {entry:?} (expected SERVICE=N, such as web=3)");
         };
         let count: u64 = count.parse().with_context(|| {
-            format!("invalid --scale value {entry:?}: {count:?} is not a whole number")
+            format!(
+                "invalid --scale value {entry:?}: {count:?} is not a whole number of 0 or more (such as web=3)"
+            )
         })?;
         scale.insert(service.to_string(), count);
     }
