@@ -165,6 +165,9 @@ fn changed_secret_makes_plan_stale() {
     );
 }
 
+/// A container Docker Compose created has no content-digests label, so
+/// berth reads its copied files back: current content plans no change and
+/// no warning, and changed content replaces the container.
 #[test]
 fn compose_content_config_adopted() {
     let engine = require_engine!();
@@ -179,19 +182,25 @@ fn compose_content_config_adopted() {
     let planned = plan(&project, &[]);
     assert_eq!(planned.code, NO_CHANGES, "{}", planned.pretty());
     assert_eq!(planned.action(&proxy), "no_op");
-    let warned = planned.json["warnings"]
-        .as_array()
-        .is_some_and(|list| list.iter().any(|w| w["code"] == "content_unverified"));
-    assert!(
-        warned,
-        "no content_unverified warning:\n{}",
+    assert_eq!(
+        planned.json["warnings"],
+        serde_json::json!([]),
+        "{}",
         planned.pretty()
     );
 
-    // A forced recreation gives the container berth's digest label, after
-    // which the warning is gone and the project is converged.
-    let forced = plan(&project, &["--force-recreate"]);
-    apply(&project, &forced);
+    // The config's content changes under the container Compose made.
+    project.write(".env", "TOKEN=t\nROUTE=beta\n");
+    let changed = plan(&project, &[]);
+    assert_eq!(changed.code, CHANGES, "{}", changed.pretty());
+    assert_eq!(changed.action(&proxy), "replace");
+    assert_eq!(
+        changed.change(&proxy)["reasons"],
+        serde_json::json!(["content_changed"]),
+        "{}",
+        changed.pretty()
+    );
+    apply(&project, &changed);
     assert_ne!(
         container_id(&project, &proxy),
         id,
@@ -199,7 +208,7 @@ fn compose_content_config_adopted() {
     );
     assert_eq!(
         exec_sh(&project, &proxy, "cat /etc/routes.conf"),
-        "route alpha\n"
+        "route beta\n"
     );
     let again = plan(&project, &[]);
     assert_eq!(again.code, NO_CHANGES, "{}", again.pretty());

@@ -107,6 +107,8 @@ pub(crate) fn observed_container(inspect: ContainerInspectResponse) -> ObservedC
         mounts,
         networks,
         config: observed_config,
+        // Filled in afterwards, only for containers without berth's label.
+        content_digests: Default::default(),
     }
 }
 

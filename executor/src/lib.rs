@@ -15,6 +15,7 @@ mod error;
 mod hook;
 mod image;
 mod observe;
+mod observe_content;
 mod progress;
 mod steps;
 mod wait;

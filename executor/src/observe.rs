@@ -18,6 +18,7 @@ use bollard::query_parameters::{
 
 use crate::container::{CONFIG_HASH_LABEL, PROJECT_LABEL, observed_container};
 use crate::error::{ExecutorError, status_of};
+use crate::observe_content::read_content_digests;
 
 /// Scope of an observation: the project's labelled resources, plus the
 /// names and references of the scope, which may exist without labels.
@@ -42,7 +43,8 @@ impl ObserveRequest {
 /// Observes the project named by `request` into a snapshot.
 pub async fn observe(docker: &Docker, request: &ObserveRequest) -> Result<Snapshot, ExecutorError> {
     let engine = engine_info(docker).await?;
-    let containers = observe_containers(docker, &request.project).await?;
+    let mut containers = observe_containers(docker, &request.project).await?;
+    read_content_digests(docker, &mut containers, &request.scope.content_files).await;
     let name_holders = observe_name_holders(docker, request).await?;
     let port_holders = observe_port_holders(docker, &request.project).await?;
     let networks = observe_networks(docker, request).await?;

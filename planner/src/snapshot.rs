@@ -82,6 +82,11 @@ pub struct ObserveScope {
     /// teardown with `--rmi`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub project_images: bool,
+    /// Paths of the files copied into each service's containers, by service
+    /// and then by `secrets.NAME` / `configs.NAME`, to read back from
+    /// running containers that lack berth's content-digests label.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub content_files: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 /// The engine's identity and the API version negotiated with it.
@@ -116,6 +121,12 @@ pub struct ObservedContainer {
     /// The configuration the engine reports, in Compose terms, so that a
     /// plan can show the values a replacement changes.
     pub config: ObservedConfig,
+    /// Digests of the secret and config files copied into the container, by
+    /// `secrets.NAME` / `configs.NAME`, read from the running container.
+    /// Observed only when the container lacks berth's content-digests label,
+    /// as a container Docker Compose created does.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub content_digests: BTreeMap<String, String>,
 }
 
 impl ObservedContainer {

@@ -30,7 +30,7 @@ use crate::engine_body::{
 use crate::model::{Project, Service};
 
 pub(crate) use labels::COMPOSE_VERSION;
-pub use secrets::copied_files;
+pub use secrets::{copied_files, digested_targets};
 
 /// Everything needed to build the create body of one container.
 #[derive(Clone, Copy, Debug)]

@@ -106,6 +106,33 @@ fn target(reference: &FileReference, secret: bool) -> String {
     }
 }
 
+/// Returns the path in the container of each secret and config of the
+/// service whose content has a digest, by `secrets.NAME` / `configs.NAME`:
+/// the files whose digests the content-digests label records.
+pub fn digested_targets(
+    project: &crate::model::Project,
+    service: &crate::model::Service,
+) -> BTreeMap<String, String> {
+    let kinds = [
+        ("secrets", &service.secrets, &project.secrets, true),
+        ("configs", &service.configs, &project.configs, false),
+    ];
+    let mut targets = BTreeMap::new();
+    for (kind, references, declared, secret) in kinds {
+        for reference in references {
+            let digested = declared
+                .get(&reference.source)
+                .is_some_and(|object| object.digest.is_some());
+            if digested {
+                targets
+                    .entry(format!("{kind}.{}", reference.source))
+                    .or_insert_with(|| target(reference, secret));
+            }
+        }
+    }
+    targets
+}
+
 /// Lists the files copied into a container of the service before each
 /// start: its secrets and configs given by `content:` or `environment:`,
 /// with the owner and mode of the long syntax (default root and 0444).

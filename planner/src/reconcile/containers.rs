@@ -108,14 +108,15 @@ impl Planner<'_> {
             } else if container.state == "running"
                 && content_state(container, self.project, service) == ContentState::Unknown
             {
-                // Replacing every container that Docker Compose created
-                // would make adoption a full restart, so such a container
-                // is kept and the doubt is stated. A start copies the
-                // current content, so only running ones are in doubt.
+                // The files of a container Docker Compose created are read
+                // back when observed. When that failed, replacing it would
+                // act on a doubt, so it is kept and the doubt is stated. A
+                // start copies the current content, so only running ones
+                // are in doubt.
                 self.warnings.push(Warning {
                     code: "content_unverified".into(),
                     message: format!(
-                        "container {} has no {} label (Docker Compose created it), so berth cannot tell whether its secrets and configs are current; it is kept (plan with --force-recreate to copy them again)",
+                        "container {} has no {} label (Docker Compose created it) and its secret and config files could not be read back, so berth cannot tell whether they are current; it is kept (plan with --force-recreate to copy them again)",
                         container.name,
                         crate::content::CONTENT_DIGESTS_LABEL
                     ),

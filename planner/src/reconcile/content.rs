@@ -26,32 +26,43 @@ pub(crate) enum ContentState {
     Unknown,
 }
 
-/// Compares the container's content digests with the model's.
+/// Compares the container's content digests with the model's. Without
+/// berth's label, the digests of the files read from the container stand
+/// in for it.
 pub(crate) fn content_state(
     container: &ObservedContainer,
     project: &Project,
     service: &Service,
 ) -> ContentState {
     let expected = service_digests(project, &service.secrets, &service.configs);
-    match container.labels.get(CONTENT_DIGESTS_LABEL) {
+    let observed = recorded_digests(container);
+    match observed {
         None if expected.is_empty() => ContentState::Current,
         None => ContentState::Unknown,
-        Some(label) if parse_digests_label(label) == expected => ContentState::Current,
+        Some(digests) if digests == expected => ContentState::Current,
         Some(_) => ContentState::Changed,
+    }
+}
+
+/// Returns the content digests the container is known to hold: its label,
+/// or else the digests read from its files, or `None` when neither exists.
+fn recorded_digests(container: &ObservedContainer) -> Option<BTreeMap<String, String>> {
+    match container.labels.get(CONTENT_DIGESTS_LABEL) {
+        Some(label) => Some(parse_digests_label(label)),
+        None if container.content_digests.is_empty() => None,
+        None => Some(container.content_digests.clone()),
     }
 }
 
 /// Lists one diff per secret or config whose digest changed, with short
 /// digests. Secrets are marked sensitive, so renderers mask them.
 pub(crate) fn content_diffs(old: &ObservedContainer, body: &ContainerBody) -> Vec<FieldDiff> {
-    let parse = |labels: &BTreeMap<String, String>| {
-        labels
-            .get(CONTENT_DIGESTS_LABEL)
-            .map(|label| parse_digests_label(label))
-            .unwrap_or_default()
-    };
-    let before = parse(&old.labels);
-    let after = parse(&body.labels);
+    let before = recorded_digests(old).unwrap_or_default();
+    let after = body
+        .labels
+        .get(CONTENT_DIGESTS_LABEL)
+        .map(|label| parse_digests_label(label))
+        .unwrap_or_default();
     let short = |digest: Option<&String>| {
         digest.map(|digest| json!(format!("sha256:{}", &digest[..digest.len().min(12)])))
     };

@@ -215,6 +215,7 @@ pub fn observe_scope(project: &Project) -> ObserveScope {
 pub fn observe_scope_with(project: &Project, options: &PlanOptions) -> ObserveScope {
     let mut container_names = BTreeSet::new();
     let mut images = BTreeSet::new();
+    let mut content_files = BTreeMap::new();
     let mut clock = false;
     for (name, service) in &project.services {
         clock |= matches!(
@@ -232,6 +233,10 @@ pub fn observe_scope_with(project: &Project, options: &PlanOptions) -> ObserveSc
             ));
         }
         images.insert(containers::service_image(&project.name, name, service));
+        let targets = crate::container_spec::digested_targets(project, service);
+        if !targets.is_empty() {
+            content_files.insert(name.clone(), targets);
+        }
     }
     ObserveScope {
         container_names: container_names.into_iter().collect(),
@@ -240,5 +245,6 @@ pub fn observe_scope_with(project: &Project, options: &PlanOptions) -> ObserveSc
         images: images.into_iter().collect(),
         clock,
         project_images: options.remove_images.is_some(),
+        content_files,
     }
 }
