@@ -457,12 +457,14 @@ fn step_line(step: &Step, renames: &BTreeMap<&str, &str>) -> String {
                 crate::plan::WaitCondition::RunningOrHealthy => "running or healthy",
             };
             let names: Vec<String> = containers.iter().map(|c| name(c)).collect();
+            // A timeout of 0 means no limit, as `--wait-timeout 0` asks.
+            let limit = match timeout_seconds {
+                0 => "without a time limit".to_owned(),
+                seconds => format!("within {seconds}s"),
+            };
             (
                 "wait",
-                format!(
-                    "{service} until {condition} within {timeout_seconds}s: {}",
-                    names.join(", ")
-                ),
+                format!("{service} until {condition} {limit}: {}", names.join(", ")),
             )
         }
     };
@@ -499,6 +501,25 @@ fn quoted_list(names: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wait_without_limit_says_so() {
+        let step = Step {
+            id: "wait.healthy:db".to_owned(),
+            after: Vec::new(),
+            action: StepAction::Wait {
+                service: "db".to_owned(),
+                containers: Vec::new(),
+                condition: crate::plan::WaitCondition::Healthy,
+                timeout_seconds: 0,
+            },
+        };
+        let line = step_line(&step, &BTreeMap::new());
+        assert!(
+            line.contains("wait db until healthy without a time limit"),
+            "{line}"
+        );
+    }
 
     #[test]
     fn forced_reason_names_the_flag() {
