@@ -271,7 +271,7 @@ fn tag_stand_ins(engine: &Engine, images: &[String], tagged: &Mutex<BTreeSet<Str
     }
 }
 
-/// Returns whether the engine holds `image`. A name without a tag gets
+/// Returns whether the engine has a local image `image`. A name without a tag gets
 /// `:latest`, so that a short name such as `a` is not taken for the prefix
 /// of an image id.
 fn exists(engine: &Engine, image: &str) -> bool {

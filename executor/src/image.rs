@@ -56,7 +56,7 @@ pub(crate) async fn pull_image(
     match result {
         Ok(()) => Ok(StepOutcome::Done),
         Err(error) if ignore_failure => {
-            // Info, not warn: the step's progress line says it already.
+            // Info, not warn, because the step's progress line reports it already.
             tracing::info!(image, %error, "pull failed; the plan builds the image instead");
             Ok(StepOutcome::Kept(format!(
                 "the plan builds it instead: {error}"

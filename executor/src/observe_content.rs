@@ -23,7 +23,7 @@ const MAX_ARCHIVE_BYTES: usize = 16 * 1024 * 1024;
 /// and whose service has files in `files`, keyed by service and then by
 /// `secrets.NAME` / `configs.NAME`, with the path in the container.
 ///
-/// A missing file is left out, so the plan sees a change. When a file
+/// A missing file is left out, so the plan finds a change. When a file
 /// cannot be read, the container keeps no digests at all, so the plan warns
 /// instead of replacing it on a doubt.
 pub(crate) async fn read_content_digests(

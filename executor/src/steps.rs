@@ -303,7 +303,7 @@ async fn remove_image(docker: &Docker, name: &str) -> Result<StepOutcome, StepEr
             Some(404) => Ok(StepOutcome::Done),
             Some(409) => {
                 let (_, message) = crate::error::engine_message(&error);
-                // Info, not warn: the step's progress line says it already.
+                // Info, not warn, because the step's progress line reports it already.
                 tracing::info!(
                     image = name,
                     "image kept because it is still in use: {message}"

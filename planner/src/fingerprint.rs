@@ -21,8 +21,8 @@ struct ResourceLines {
 
 impl Snapshot {
     /// Computes a digest of the parts of the observed state that planning decisions
-    /// rest on: resource ids, names, labels, states, exit codes and image
-    /// ids. Health and the engine version are left out, since a container
+    /// rest on: resource ids, names, labels, states, exit codes, image ids
+    /// and the content digests read back from containers. Health and the engine version are left out, since a container
     /// turning healthy between `plan` and `apply` does not make the plan
     /// wrong.
     pub fn fingerprint(&self) -> String {
@@ -70,6 +70,10 @@ impl Snapshot {
             ])];
             for (key, value) in &container.labels {
                 lines.push(line(&["label", key, value]));
+            }
+            // They decide a replacement as berth's content label does.
+            for (key, digest) in &container.content_digests {
+                lines.push(line(&["content", key, digest]));
             }
             for (network, endpoint) in &container.networks {
                 lines.push(line(&["endpoint", network, &endpoint.network_id]));
@@ -138,4 +142,43 @@ fn feed(digest: &mut Sha256, parts: &[String]) {
         digest.update(part.as_bytes());
     }
     digest.update(b"\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use crate::snapshot::{ObservedContainer, Snapshot};
+
+    fn snapshot_with_digest(digest: &str) -> Snapshot {
+        let container = ObservedContainer {
+            id: "c1".to_owned(),
+            name: "p-proxy-1".to_owned(),
+            state: "running".to_owned(),
+            content_digests: BTreeMap::from([("configs.routes".to_owned(), digest.to_owned())]),
+            ..ObservedContainer::default()
+        };
+        Snapshot {
+            project: "p".to_owned(),
+            containers: vec![container],
+            ..Snapshot::default()
+        }
+    }
+
+    #[test]
+    fn content_digest_changes_fingerprint() {
+        let before = snapshot_with_digest("aaaa");
+        let after = snapshot_with_digest("bbbb");
+        assert_ne!(before.fingerprint(), after.fingerprint());
+    }
+
+    #[test]
+    fn content_digest_names_container() {
+        let before = snapshot_with_digest("aaaa").resource_digests();
+        let after = snapshot_with_digest("bbbb").resource_digests();
+        assert_ne!(
+            before.get("container p-proxy-1"),
+            after.get("container p-proxy-1")
+        );
+    }
 }

@@ -457,7 +457,7 @@ fn step_line(step: &Step, renames: &BTreeMap<&str, &str>) -> String {
                 crate::plan::WaitCondition::RunningOrHealthy => "running or healthy",
             };
             let names: Vec<String> = containers.iter().map(|c| name(c)).collect();
-            // A timeout of 0 means no limit, as `--wait-timeout 0` asks.
+            // A timeout of 0 means no limit, as with `--wait-timeout 0`.
             let limit = match timeout_seconds {
                 0 => "without a time limit".to_owned(),
                 seconds => format!("within {seconds}s"),
